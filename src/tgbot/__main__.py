@@ -1,0 +1,5 @@
+import sys
+
+from tgbot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,112 @@
+"""``tgbot`` command line: the process edge. Reads settings, sets up logging, runs one command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from tgbot.config import ConfigError, Settings, load_settings, require
+from tgbot.observability import configure_logging
+
+EXIT_CONFIG = 2
+EXIT_UNAVAILABLE = 3
+
+
+def _settings_and_logging(args: argparse.Namespace) -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+SERVICE_SETTINGS = ("redis_url", "telegram_bot_token")
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not args.migrate_only:
+        require(settings, *SERVICE_SETTINGS)
+    for name, value in settings.effective().items():
+        print(f"{name}={'' if value is None else value}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from tgbot.db.migrate import DatabaseUnavailable, migrate
+
+    settings = _settings_and_logging(args)
+    try:
+        migrate(
+            settings.database_url.get_secret_value(),
+            wait_seconds=args.wait,
+            connect_timeout=settings.database_connect_timeout,
+        )
+    except DatabaseUnavailable as exc:
+        print(f"tgbot migrate: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    return 0
+
+
+def cmd_alembic(args: argparse.Namespace) -> int:
+    from alembic.config import CommandLine
+
+    from tgbot.db.migrate import alembic_ini_path
+
+    load_settings()  # fail early and readably when DATABASE_URL is missing or bad
+    CommandLine(prog="tgbot alembic").main(["-c", str(alembic_ini_path()), *args.alembic_args])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tgbot", description="Support-and-broadcast Telegram bot service."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    check = add(
+        "check-config", cmd_check_config, "Validate settings and print them, secrets masked."
+    )
+    check.add_argument(
+        "--migrate-only",
+        action="store_true",
+        help="only check what `tgbot migrate` needs (DATABASE_URL)",
+    )
+    migrate = add(
+        "migrate",
+        cmd_migrate,
+        "Upgrade the database schema to head (advisory-locked; safe to run concurrently).",
+    )
+    migrate.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="keep retrying the first connection this long (default: 0, fail at once)",
+    )
+    alembic = add("alembic", cmd_alembic, "Run an alembic command (developers: revision, history).")
+    alembic.add_argument("alembic_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

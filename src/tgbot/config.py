@@ -1,0 +1,199 @@
+"""The bot service's settings: read once, from the environment, at the process edge.
+
+Every secret may also be given as ``<NAME>_FILE`` (a path whose content is the value).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tgbot.config_sources import FileSecretError, describe_errors, with_file_secrets
+
+POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
+REDIS_SCHEMES = {"redis", "rediss", "unix"}
+
+
+def _check_postgres_url(value: SecretStr) -> SecretStr:
+    parts = urlsplit(value.get_secret_value())
+    if parts.scheme not in POSTGRES_SCHEMES:
+        raise ValueError("must be a postgresql:// URL (postgresql://user:password@host:5432/db)")
+    if not parts.path.strip("/"):
+        raise ValueError("must name a database (postgresql://user:password@host:5432/db)")
+    try:
+        parts.port  # noqa: B018 - raises on a non-numeric port
+    except ValueError as exc:
+        raise ValueError(f"has an invalid port: {exc}") from exc
+    if not parts.hostname and "host=" not in parts.query:
+        raise ValueError("must name a host (postgresql://user:password@host:5432/db)")
+    return value
+
+
+def _check_redis_url(value: SecretStr) -> SecretStr:
+    parts = urlsplit(value.get_secret_value())
+    if parts.scheme not in REDIS_SCHEMES:
+        raise ValueError("must be a redis:// URL (redis://host:6379/0)")
+    return value
+
+
+PostgresUrl = Annotated[SecretStr, AfterValidator(_check_postgres_url)]
+RedisUrl = Annotated[SecretStr, AfterValidator(_check_redis_url)]
+
+
+def postgres_url_for(url: str, driver: str = "psycopg") -> str:
+    """The same URL with SQLAlchemy's driver name (``postgresql+psycopg://``)."""
+    scheme, rest = url.split("://", 1)
+    if scheme in POSTGRES_SCHEMES:
+        scheme = f"postgresql+{driver}"
+    return f"{scheme}://{rest}"
+
+
+def mask_url(url: str) -> str:
+    """``postgresql://user:***@host/db`` — for logs and ``check-config``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+class Settings(BaseSettings):
+    """All settings of ``tgbot``. Names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False,
+        extra="ignore",
+        env_ignore_empty=True,
+        hide_input_in_errors=True,
+    )
+
+    # --- shared with the admin panel -------------------------------------------------
+    database_url: PostgresUrl = Field(
+        description="PostgreSQL URL, postgresql://user:password@host:5432/db. Secret."
+    )
+    redis_url: RedisUrl | None = Field(
+        default=None,
+        description="Redis URL, redis://host:6379/0. Secret. Required by serve, poll, dispatch.",
+    )
+
+    # --- Telegram ------------------------------------------------------------------------
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, description="Bot token from @BotFather. Secret. Needed to talk to Telegram."
+    )
+    telegram_api_base: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://api.telegram.org"),
+        description="Bot API base URL; the sandbox's URL in development.",
+    )
+    webhook_url: AnyHttpUrl | None = Field(
+        default=None, description="Public HTTPS URL Telegram posts updates to (set-webhook)."
+    )
+    webhook_path: str = Field(default="/telegram/webhook", description="Path of the webhook route.")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="X-Telegram-Bot-Api-Secret-Token value; 1-256 of A-Z a-z 0-9 _ -. Secret.",
+    )
+
+    # --- HTTP server -------------------------------------------------------------------
+    http_host: str = Field(default="0.0.0.0", description="Address `tgbot serve` binds.")  # noqa: S104
+    http_port: int = Field(default=8080, ge=1, le=65535, description="Port `tgbot serve` binds.")
+
+    # --- behaviour -----------------------------------------------------------------------
+    default_language: Literal["en", "ru"] = Field(
+        default="en", description="Language for users whose language is unknown or unsupported."
+    )
+
+    # --- database pool -------------------------------------------------------------------
+    database_pool_size: int = Field(default=10, ge=1, description="SQLAlchemy pool size.")
+    database_connect_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to wait for a PostgreSQL connection."
+    )
+
+    # --- logging -------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Minimum log level."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="json lines (production) or console (human-friendly)."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _leading_slash(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return with_file_secrets(
+            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+        )
+
+    # --- derived -------------------------------------------------------------------------
+    @property
+    def sqlalchemy_url(self) -> str:
+        return postgres_url_for(self.database_url.get_secret_value())
+
+    def effective(self) -> dict[str, Any]:
+        """The configuration with secrets masked, for ``tgbot check-config``."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name in {"database_url", "redis_url"} and value is not None:
+                value = mask_url(value.get_secret_value())
+            elif isinstance(value, SecretStr):
+                value = "***" if value.get_secret_value() else ""
+            elif value is not None and not isinstance(value, int | float | bool):
+                value = str(value)
+            out[name.upper()] = value
+        return out
+
+
+class ConfigError(Exception):
+    """Settings are missing or invalid; ``lines`` holds one readable line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning validation errors into :class:`ConfigError`."""
+    try:
+        return Settings(**overrides)
+    except (ValidationError, FileSecretError) as exc:
+        raise ConfigError(describe_errors(exc)) from None
+
+
+def require(settings: Settings, *names: str) -> None:
+    """Fail with a readable line for each named optional setting that is not set."""
+    missing = [n for n in names if getattr(settings, n) in (None, "")]
+    if missing:
+        raise ConfigError(
+            [
+                f"config error: {n.upper()}: is required for this command but not set"
+                for n in missing
+            ]
+        )

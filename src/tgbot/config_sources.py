@@ -1,0 +1,68 @@
+"""Settings plumbing shared by both services (stdlib + pydantic-settings only).
+
+Both the bot and the admin read secrets either from ``NAME`` or from a file named by
+``NAME_FILE`` (Docker and Kubernetes secrets), and both report bad settings as one readable
+line per problem instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+
+class FileSecretError(ValueError):
+    """A ``NAME_FILE`` variable points at a file that cannot be read."""
+
+
+class EnvFileSecretsSource(PydanticBaseSettingsSource):
+    """Reads ``<NAME>_FILE`` for every field: the file's content (stripped) is the value."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        prefix = self.settings_cls.model_config.get("env_prefix", "")
+        env_name = f"{prefix}{field.alias or field_name}".upper() + "_FILE"
+        path = os.environ.get(env_name)
+        if not path:
+            return None, field_name, False
+        try:
+            return Path(path).read_text(encoding="utf-8").strip(), field_name, False
+        except OSError as exc:
+            raise FileSecretError(f"{env_name}: cannot read {path}: {exc.strerror}") from exc
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
+
+
+def with_file_secrets(
+    settings_cls: type[BaseSettings],
+    init_settings: PydanticBaseSettingsSource,
+    env_settings: PydanticBaseSettingsSource,
+    dotenv_settings: PydanticBaseSettingsSource,
+    file_secret_settings: PydanticBaseSettingsSource,
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    """Source order: explicit kwargs, ``NAME_FILE``, then ``NAME``."""
+    return (init_settings, EnvFileSecretsSource(settings_cls), env_settings, dotenv_settings)
+
+
+def describe_errors(exc: ValidationError | FileSecretError, prefix: str = "") -> list[str]:
+    """One readable line per problem, naming the environment variable."""
+    if isinstance(exc, FileSecretError):
+        return [f"config error: {exc}"]
+    lines = []
+    for err in exc.errors():
+        name = (prefix + ".".join(str(p) for p in err["loc"])).upper() or "SETTINGS"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            message = "is required but not set"
+        lines.append(f"config error: {name}: {message}")
+    return lines

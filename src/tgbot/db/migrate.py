@@ -1,0 +1,131 @@
+"""``tgbot migrate``: alembic upgrade head, serialised across processes by an advisory lock.
+
+Session-level advisory locks need a direct connection to PostgreSQL: behind PgBouncer in
+transaction pooling mode the lock and the unlock may land on different server sessions and the
+next migrator waits forever. Point ``DATABASE_URL`` of the migrate step at PostgreSQL itself.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import structlog
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, create_engine, pool, text
+from sqlalchemy.exc import OperationalError
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from tgbot.config import postgres_url_for
+
+log = structlog.get_logger(__name__)
+
+# pg_advisory_lock key: any fixed bigint unique to this application ("tgbot-mi" in ASCII).
+MIGRATION_LOCK_KEY = 0x7467626F742D6D69
+
+
+def alembic_ini_path() -> Path:
+    return Path(str(resources.files("tgbot.migrations").joinpath("alembic.ini")))
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    """An alembic Config that works from an installed wheel (no repo checkout)."""
+    cfg = Config(str(alembic_ini_path()))
+    cfg.set_main_option("script_location", str(alembic_ini_path().parent))
+    if database_url:
+        # ConfigParser interpolation: a literal % in a password must be doubled.
+        cfg.set_main_option("sqlalchemy.url", postgres_url_for(database_url).replace("%", "%%"))
+    return cfg
+
+
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def current_revisions(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+class DatabaseUnavailable(Exception):
+    """PostgreSQL could not be reached; the message is one readable line."""
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    before: frozenset[str]
+    after: frozenset[str]
+    waited_for_lock_s: float
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def _describe_connect_error(exc: OperationalError) -> str:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    return f"cannot connect to PostgreSQL: {reason}"
+
+
+def migrate(
+    database_url: str, *, wait_seconds: float = 0.0, connect_timeout: float = 5.0
+) -> MigrationResult:
+    """Upgrade to head. Concurrent callers queue on the lock; later ones find nothing to do."""
+    engine = create_engine(
+        postgres_url_for(database_url),
+        poolclass=pool.NullPool,
+        connect_args={"connect_timeout": max(1, int(connect_timeout))},
+    )
+
+    @retry(
+        retry=retry_if_exception_type(OperationalError),
+        stop=stop_after_delay(wait_seconds),
+        wait=wait_exponential(multiplier=0.2, max=2),
+        reraise=True,
+    )
+    def connect() -> Connection:
+        return engine.connect()
+
+    try:
+        try:
+            conn = connect()
+        except OperationalError as exc:
+            raise DatabaseUnavailable(_describe_connect_error(exc)) from None
+        with conn:
+            heads = head_revisions()
+            before = current_revisions(conn)
+            conn.rollback()
+            if before == heads:
+                log.info("migrate.up_to_date", revision=sorted(heads))
+                return MigrationResult(frozenset(before), frozenset(before), 0.0)
+            started = time.monotonic()
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            conn.commit()
+            waited = time.monotonic() - started
+            try:
+                locked_before = current_revisions(conn)
+                conn.rollback()
+                if locked_before != heads:
+                    log.info("migrate.upgrading", current=sorted(locked_before), head=sorted(heads))
+                    cfg = alembic_config()
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+                    conn.commit()
+                after = current_revisions(conn)
+                conn.rollback()
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                conn.commit()
+            log.info(
+                "migrate.done",
+                revision=sorted(after),
+                applied=locked_before != after,
+                waited_for_lock_s=round(waited, 3),
+            )
+            return MigrationResult(frozenset(locked_before), frozenset(after), waited)
+    finally:
+        engine.dispose()

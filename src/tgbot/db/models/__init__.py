@@ -1,0 +1,31 @@
+"""The schema. Importing this package registers every table on ``Base.metadata``."""
+
+from tgbot.db.models.audit import AdminAuditLog
+from tgbot.db.models.base import Base
+from tgbot.db.models.broadcasts import BROADCAST_STATUSES, Broadcast
+from tgbot.db.models.conversations import (
+    CONVERSATION_STATUSES,
+    MESSAGE_DIRECTIONS,
+    Conversation,
+    Message,
+)
+from tgbot.db.models.outbox import OUTBOX_STATUSES, OutboxMessage
+from tgbot.db.models.texts import BotText
+from tgbot.db.models.updates import ProcessedUpdate
+from tgbot.db.models.users import TelegramUser
+
+__all__ = [
+    "BROADCAST_STATUSES",
+    "CONVERSATION_STATUSES",
+    "MESSAGE_DIRECTIONS",
+    "OUTBOX_STATUSES",
+    "AdminAuditLog",
+    "Base",
+    "BotText",
+    "Broadcast",
+    "Conversation",
+    "Message",
+    "OutboxMessage",
+    "ProcessedUpdate",
+    "TelegramUser",
+]

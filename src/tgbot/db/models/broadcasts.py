@@ -1,0 +1,45 @@
+"""Broadcasts: one message to many subscribed users, sent through the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tgbot.db.models.base import Base, check_in
+
+BROADCAST_STATUSES = ("draft", "scheduled", "running", "paused", "done", "cancelled")
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+    __table_args__ = (
+        CheckConstraint(check_in("status", BROADCAST_STATUSES), name="status"),
+        Index("ix_broadcasts_status_scheduled_at", "status", "scheduled_at"),
+        Index("ix_broadcasts_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    audience_language: Mapped[str | None] = mapped_column(
+        String(8), comment="Only users with this language; NULL means everyone subscribed"
+    )
+    status: Mapped[str] = mapped_column(String(16), server_default="draft")
+    scheduled_at: Mapped[dt.datetime | None]
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    expansion_cursor: Mapped[int | None] = mapped_column(
+        comment="Last tg_users.telegram_id expanded into outbox rows; NULL before expansion"
+    )
+    expanded_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="When the audience was fully expanded into outbox rows"
+    )
+    total_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    sent_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    failed_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    blocked_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_by_admin_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

@@ -1,0 +1,57 @@
+"""The outbox: one row per message to send. The dispatcher is its only consumer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tgbot.db.models.base import Base, check_in
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(check_in("status", OUTBOX_STATUSES), name="status"),
+        # What the dispatcher claims: due pending rows, and rows whose lease ran out.
+        Index(
+            "ix_outbox_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_outbox_leased",
+            "leased_until",
+            postgresql_where=text("status = 'sending'"),
+        ),
+        Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
+        Index("ix_outbox_message_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int]
+    method: Mapped[str] = mapped_column(String(32), server_default="sendMessage")
+    payload: Mapped[dict[str, Any]] = mapped_column(comment="Bot API method parameters")
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    max_attempts: Mapped[int] = mapped_column(Integer, server_default="8")
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    leased_until: Mapped[dt.datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_code: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE")
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"),
+        comment="The support message this row delivers (admin replies)",
+    )
+    telegram_message_id: Mapped[int | None]
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    sent_at: Mapped[dt.datetime | None]

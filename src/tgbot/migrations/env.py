@@ -1,0 +1,44 @@
+"""Alembic environment: runs on the connection ``tgbot migrate`` hands over, or opens one."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection, create_engine, pool
+
+from tgbot.db.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_on(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        transaction_per_migration=True,
+        compare_type=True,
+        compare_server_default=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run_on(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        from tgbot.config import load_settings, postgres_url_for
+
+        url = postgres_url_for(load_settings().database_url.get_secret_value())
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        run_on(conn)
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) migrations are not supported; run `tgbot migrate`")
+run_migrations_online()

@@ -1,0 +1,78 @@
+"""Shared fixtures: real PostgreSQL and Redis for integration tests (see tests/support/services.py).
+
+Set ``TEST_FORBID_SKIPS=1`` (``.ci/run`` does) to turn every skipped test into a failed run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import services
+
+INTEGRATION_DIR = Path(__file__).parent / "integration"
+_skipped: list[str] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEGRATION_DIR in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped and os.environ.get("TEST_FORBID_SKIPS") == "1":
+        terminalreporter.write_line(
+            f"TEST_FORBID_SKIPS=1: {len(_skipped)} test(s) skipped; a skip is a failure here",
+            red=True,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped and os.environ.get("TEST_FORBID_SKIPS") == "1" and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def _services() -> None:
+    if not services.services_available():
+        pytest.skip(services.UNAVAILABLE_REASON)
+
+
+@pytest.fixture(scope="session")
+def pg_server(_services: None) -> Iterator[services.PostgresServer]:
+    with services.postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url(_services: None) -> Iterator[str]:
+    with services.redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_db_url(pg_server: services.PostgresServer) -> Iterator[str]:
+    """An empty database of its own, dropped after the test."""
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def migrated_db_url(pg_server: services.PostgresServer) -> Iterator[str]:
+    """A database at alembic head, shared by the session's tests."""
+    from tgbot.db.migrate import migrate
+
+    url = pg_server.create_database("tgmain")
+    migrate(url)
+    yield url
+    pg_server.drop_database(url)
