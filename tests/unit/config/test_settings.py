@@ -1,0 +1,118 @@
+"""Settings: environment and *_FILE secrets, readable errors, masking."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tgbot.config import ConfigError, load_settings, mask_url, postgres_url_for
+
+DB = "postgresql://bot:s3cret@db:5432/bot"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(f"{name}_FILE", raising=False)
+
+
+def test_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", DB)
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6379/1")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    settings = load_settings()
+    assert settings.database_url.get_secret_value() == DB
+    assert settings.log_level == "DEBUG"
+    assert settings.sqlalchemy_url == "postgresql+psycopg://bot:s3cret@db:5432/bot"
+
+
+def test_secret_from_file_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("123:file-token\n")
+    monkeypatch.setenv("DATABASE_URL", DB)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:env-token")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN_FILE", str(secret))
+    settings = load_settings()
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token.get_secret_value() == "123:file-token"
+
+
+def test_unreadable_secret_file_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATABASE_URL_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert len(info.value.lines) == 1
+    assert info.value.lines[0].startswith("config error: DATABASE_URL_FILE: cannot read")
+
+
+def test_every_problem_gets_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "http://not-redis")
+    monkeypatch.setenv("HTTP_PORT", "99999")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    lines = info.value.lines
+    assert "config error: DATABASE_URL: is required but not set" in lines
+    assert any(line.startswith("config error: REDIS_URL: must be a redis://") for line in lines)
+    assert any(line.startswith("config error: HTTP_PORT:") for line in lines)
+    assert len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("mysql://x@h/db", "must be a postgresql:// URL"),
+        ("postgresql://u:p@h:5432/", "must name a database"),
+        ("postgresql://u:p@h:port/db", "invalid port"),
+    ],
+)
+def test_bad_database_urls(monkeypatch: pytest.MonkeyPatch, url: str, reason: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert reason in info.value.lines[0]
+
+
+def test_secrets_never_shown_in_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://root:hunter2@h/db")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "hunter2" not in str(info.value)
+
+
+def test_mask_and_driver_urls() -> None:
+    assert mask_url(DB) == "postgresql://bot:***@db:5432/bot"
+    assert mask_url("redis://cache:6379/0") == "redis://cache:6379/0"
+    assert postgres_url_for("postgres://a@b/c") == "postgresql+psycopg://a@b/c"
+
+
+def test_check_config_masks_secrets_and_requires_service_settings(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": DB, "REDIS_URL": "redis://:pw@cache:6379/0"}
+    missing = subprocess.run(
+        [sys.executable, "-m", "tgbot", "check-config"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [
+        "config error: TELEGRAM_BOT_TOKEN: is required for this command but not set"
+    ]
+
+    env["TELEGRAM_BOT_TOKEN"] = "123456:AAAA-secret"
+    ok = subprocess.run(
+        [sys.executable, "-m", "tgbot", "check-config"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "DATABASE_URL=postgresql://bot:***@db:5432/bot" in ok.stdout
+    assert "REDIS_URL=redis://:***@cache:6379/0" in ok.stdout
+    assert "TELEGRAM_BOT_TOKEN=***" in ok.stdout
+    assert "s3cret" not in ok.stdout and "AAAA-secret" not in ok.stdout and ":pw@" not in ok.stdout
