@@ -47,6 +47,60 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from tgbot.runtime import BotRuntime
+    from tgbot.web.app import run_server
+
+    settings = _settings_and_logging(args)
+    run_server(BotRuntime.build(settings))
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tgbot.runtime import BotRuntime
+
+    settings = _settings_and_logging(args)
+    runtime = BotRuntime.build(settings)
+
+    async def poll() -> None:
+        try:
+            # Polling and a webhook exclude each other; this is for development only.
+            await runtime.bot.delete_webhook(drop_pending_updates=False)
+            await runtime.dispatcher.start_polling(
+                runtime.bot,
+                allowed_updates=runtime.dispatcher.resolve_used_update_types(),
+                handle_signals=True,
+                close_bot_session=False,
+            )
+        finally:
+            await runtime.close()
+
+    asyncio.run(poll())
+    return 0
+
+
+def cmd_set_webhook(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tgbot.bot.webhook_registration import register_webhook
+    from tgbot.runtime import BotRuntime
+
+    settings = _settings_and_logging(args)
+    require(settings, "webhook_url", "webhook_secret")
+    runtime = BotRuntime.build(settings)
+
+    async def register() -> None:
+        try:
+            await register_webhook(runtime.bot, runtime.dispatcher, settings, force=args.force)
+        finally:
+            await runtime.close()
+
+    asyncio.run(register())
+    return 0
+
+
 def cmd_alembic(args: argparse.Namespace) -> int:
     from alembic.config import CommandLine
 
@@ -89,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="SECONDS",
         help="keep retrying the first connection this long (default: 0, fail at once)",
+    )
+    add("serve", cmd_serve, "Serve the webhook, /healthz, /readyz and /metrics (production).")
+    add("poll", cmd_poll, "Long-poll for updates with the same handlers (development).")
+    set_webhook = add(
+        "set-webhook", cmd_set_webhook, "Register the webhook and command menu (idempotent)."
+    )
+    set_webhook.add_argument(
+        "--force", action="store_true", help="call setWebhook even if it looks unchanged"
     )
     alembic = add("alembic", cmd_alembic, "Run an alembic command (developers: revision, history).")
     alembic.add_argument("alembic_args", nargs=argparse.REMAINDER)

@@ -5,6 +5,7 @@ Every secret may also be given as ``<NAME>_FILE`` (a path whose content is the v
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -20,6 +21,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tgbot.config_sources import FileSecretError, describe_errors, with_file_secrets
 
+TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,200}")
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
 REDIS_SCHEMES = {"redis", "rediss", "unix"}
 
@@ -103,6 +106,20 @@ class Settings(BaseSettings):
         description="X-Telegram-Bot-Api-Secret-Token value; 1-256 of A-Z a-z 0-9 _ -. Secret.",
     )
 
+    webhook_max_connections: int = Field(
+        default=40, ge=1, le=100, description="max_connections sent with setWebhook."
+    )
+    webhook_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Larger webhook bodies are refused with 413."
+    )
+    webhook_register_on_start: bool = Field(
+        default=False,
+        description="`tgbot serve` calls setWebhook at start (idempotent; handy with the sandbox).",
+    )
+    telegram_request_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds for one Bot API call."
+    )
+
     # --- HTTP server -------------------------------------------------------------------
     http_host: str = Field(default="0.0.0.0", description="Address `tgbot serve` binds.")  # noqa: S104
     http_port: int = Field(default=8080, ge=1, le=65535, description="Port `tgbot serve` binds.")
@@ -110,6 +127,24 @@ class Settings(BaseSettings):
     # --- behaviour -----------------------------------------------------------------------
     default_language: Literal["en", "ru"] = Field(
         default="en", description="Language for users whose language is unknown or unsupported."
+    )
+    handler_timeout: float = Field(
+        default=20.0,
+        gt=0,
+        description="Seconds one update may take; past it the webhook answers 503 (retry).",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=25.0, ge=0, description="On SIGTERM, how long in-flight updates may take to finish."
+    )
+    throttle_limit: int = Field(
+        default=20, ge=1, description="Messages a user may send per THROTTLE_WINDOW_SECONDS."
+    )
+    throttle_window_seconds: int = Field(default=10, ge=1, description="Throttling window.")
+    texts_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long admin-edited texts are cached per process."
+    )
+    processed_updates_retention_hours: int = Field(
+        default=48, ge=1, description="How long update ids are remembered for deduplication."
     )
 
     # --- database pool -------------------------------------------------------------------
@@ -130,6 +165,20 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TOKEN_RE.fullmatch(value.get_secret_value()):
+            raise ValueError("does not look like a bot token (123456:ABC-DEF...)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_RE.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
+        return value
 
     @field_validator("webhook_path")
     @classmethod

@@ -41,7 +41,9 @@ def test_secret_from_file_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert settings.telegram_bot_token.get_secret_value() == "123:file-token"
 
 
-def test_unreadable_secret_file_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_unreadable_secret_file_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("DATABASE_URL_FILE", str(tmp_path / "missing"))
     with pytest.raises(ConfigError) as info:
         load_settings()
@@ -115,4 +117,5 @@ def test_check_config_masks_secrets_and_requires_service_settings(tmp_path: Path
     assert "DATABASE_URL=postgresql://bot:***@db:5432/bot" in ok.stdout
     assert "REDIS_URL=redis://:***@cache:6379/0" in ok.stdout
     assert "TELEGRAM_BOT_TOKEN=***" in ok.stdout
-    assert "s3cret" not in ok.stdout and "AAAA-secret" not in ok.stdout and ":pw@" not in ok.stdout
+    for secret in ("s3cret", "AAAA-secret", ":pw@"):
+        assert secret not in ok.stdout

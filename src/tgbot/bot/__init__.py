@@ -1,0 +1,1 @@
+"""aiogram wiring: routers (one per flow), middlewares, and the Bot/Dispatcher factory."""

@@ -1,0 +1,1 @@
+"""Middlewares: database transaction + dedup record, user refresh and bans, throttling."""

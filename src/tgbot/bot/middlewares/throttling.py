@@ -1,0 +1,36 @@
+"""Per-user throttling of messages, shared across replicas; a polite reply once per window."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Message, TelegramObject
+
+from tgbot.bot.context import UpdateContext
+from tgbot.db.queries.users import SeenUser
+from tgbot.services.texts import TextService
+from tgbot.services.throttle import Throttle
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class ThrottlingMiddleware(BaseMiddleware):
+    def __init__(self, throttle: Throttle) -> None:
+        self._throttle = throttle
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: SeenUser | None = data.get("user")
+        if not isinstance(event, Message) or user is None:
+            return await handler(event, data)
+        decision = await self._throttle.hit(user.telegram_id)
+        if decision.allowed:
+            return await handler(event, data)
+        context: UpdateContext | None = data.get("update_context")
+        if context is not None:
+            context.ignored = "throttled"
+        if decision.notify:
+            texts: TextService = data["texts"]
+            await event.answer(await texts.get("throttled", user.language))
+        return None

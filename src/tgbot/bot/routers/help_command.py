@@ -1,0 +1,18 @@
+"""/help: the admin-editable help text."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from tgbot.db.queries.users import SeenUser
+from tgbot.services.texts import TextService
+
+router = Router(name="help")
+router.message.filter(F.chat.type == "private")
+
+
+@router.message(Command("help"))
+async def show_help(message: Message, user: SeenUser, texts: TextService) -> None:
+    await message.answer(await texts.get("help", user.language))

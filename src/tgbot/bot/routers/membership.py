@@ -1,0 +1,23 @@
+"""The user blocking (kicked) or unblocking (member) the bot in their private chat."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
+from aiogram.types import ChatMemberUpdated
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgbot.db.queries.users import set_blocked
+
+router = Router(name="membership")
+router.my_chat_member.filter(F.chat.type == "private")
+
+
+@router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
+async def user_blocked_bot(event: ChatMemberUpdated, session: AsyncSession) -> None:
+    await set_blocked(session, telegram_id=event.from_user.id, blocked=True)
+
+
+@router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=MEMBER))
+async def user_unblocked_bot(event: ChatMemberUpdated, session: AsyncSession) -> None:
+    await set_blocked(session, telegram_id=event.from_user.id, blocked=False)

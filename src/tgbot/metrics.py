@@ -1,0 +1,26 @@
+"""Prometheus metrics of the bot service (``/metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+UPDATES = Counter(
+    "tgbot_updates_total",
+    "Webhook/polling updates by kind and result",
+    ["kind", "result"],
+)
+HANDLING_SECONDS = Histogram(
+    "tgbot_update_handling_seconds",
+    "Time from receiving an update to acknowledging it",
+    ["kind"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20),
+)
+DEDUP_HITS = Counter(
+    "tgbot_dedup_hits_total",
+    "Duplicate deliveries recognised, by where (redis fast path or database record)",
+    ["source"],
+)
+IN_FLIGHT = Gauge("tgbot_updates_in_flight", "Updates being handled right now")
+WEBHOOK_REJECTED = Counter(
+    "tgbot_webhook_rejected_total", "Webhook requests refused before handling", ["reason"]
+)

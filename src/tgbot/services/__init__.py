@@ -1,0 +1,1 @@
+"""Services the bot's handlers use, injected through the dispatcher."""

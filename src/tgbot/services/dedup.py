@@ -1,0 +1,60 @@
+"""Fast duplicate filter for Telegram updates across replicas (Redis ``SET NX``).
+
+The durable guarantee is the processed_updates row written in the update's own transaction
+(see ``tgbot.db.queries.updates``); this filter only saves work on the common path and tells a
+retry that arrives while the first delivery is still being handled to come back later.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from redis.asyncio import Redis
+
+from tgbot.services.redis_guard import RedisGuard
+
+IN_FLIGHT = b"in-flight"
+DONE = b"done"
+
+
+class Seen(Enum):
+    NEW = "new"  # first delivery: handle it
+    DONE = "done"  # handled before: acknowledge, no effect
+    IN_FLIGHT = "in_flight"  # another replica is handling it right now
+    UNKNOWN = "unknown"  # Redis unavailable: handle it, the database decides
+
+
+class UpdateDeduplicator:
+    def __init__(
+        self, guard: RedisGuard, *, done_ttl: int = 86_400, in_flight_ttl: int = 120
+    ) -> None:
+        self._guard = guard
+        self._done_ttl = done_ttl
+        self._in_flight_ttl = in_flight_ttl
+
+    @staticmethod
+    def key(update_id: int) -> str:
+        return f"tgbot:update:{update_id}"
+
+    async def begin(self, update_id: int) -> Seen:
+        key = self.key(update_id)
+
+        async def claim(redis: Redis) -> Seen:
+            if await redis.set(key, IN_FLIGHT, nx=True, ex=self._in_flight_ttl):
+                return Seen.NEW
+            current = await redis.get(key)
+            if current is None:  # expired between the two calls
+                return Seen.NEW if await redis.set(key, IN_FLIGHT, nx=True, ex=60) else Seen.DONE
+            return Seen.DONE if current == DONE else Seen.IN_FLIGHT
+
+        result, _ = await self._guard.run("dedup.begin", claim, Seen.UNKNOWN)
+        return result
+
+    async def finish(self, update_id: int) -> None:
+        key = self.key(update_id)
+        await self._guard.run("dedup.finish", lambda r: r.set(key, DONE, ex=self._done_ttl), None)
+
+    async def abandon(self, update_id: int) -> None:
+        """The handling failed: let Telegram's retry handle it again."""
+        key = self.key(update_id)
+        await self._guard.run("dedup.abandon", lambda r: r.delete(key), None)

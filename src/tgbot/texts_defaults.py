@@ -1,0 +1,58 @@
+"""Built-in bot texts per key and language. The admin may override any of them (bot_texts).
+
+Plain data with no imports: the admin panel reads it too, to show the default beside an edit.
+Placeholders use str.format names: {name}.
+"""
+
+SUPPORTED_LANGUAGES = ("en", "ru")
+
+DEFAULT_TEXTS: dict[str, dict[str, str]] = {
+    "start": {
+        "en": "Hello, {name}! Write your question here and our team will answer. "
+        "/help shows what I can do.",
+        "ru": "Здравствуйте, {name}! Напишите свой вопрос здесь, и наша команда ответит. "
+        "/help — что я умею.",
+    },
+    "help": {
+        "en": "Send me a message and a person from our team will reply.\n"
+        "/language — choose the language\n"
+        "/subscribe — receive our news\n"
+        "/unsubscribe — stop receiving news",
+        "ru": "Напишите сообщение, и сотрудник нашей команды ответит.\n"
+        "/language — выбрать язык\n"
+        "/subscribe — получать новости\n"
+        "/unsubscribe — отписаться от новостей",
+    },
+    "language_prompt": {
+        "en": "Choose your language:",
+        "ru": "Выберите язык:",
+    },
+    "language_saved": {
+        "en": "Language set: English.",
+        "ru": "Язык установлен: русский.",
+    },
+    "subscribed": {
+        "en": "You are subscribed to our news. /unsubscribe to stop.",
+        "ru": "Вы подписаны на новости. /unsubscribe — отписаться.",
+    },
+    "already_subscribed": {
+        "en": "You are already subscribed.",
+        "ru": "Вы уже подписаны.",
+    },
+    "unsubscribed": {
+        "en": "You will no longer receive our news. /subscribe to come back.",
+        "ru": "Вы больше не будете получать новости. /subscribe — подписаться снова.",
+    },
+    "already_unsubscribed": {
+        "en": "You are not subscribed.",
+        "ru": "Вы не подписаны.",
+    },
+    "message_received": {
+        "en": "Thank you! Your message has been passed to our team.",
+        "ru": "Спасибо! Ваше сообщение передано нашей команде.",
+    },
+    "throttled": {
+        "en": "You are sending messages too fast. Please wait a moment.",
+        "ru": "Вы отправляете сообщения слишком часто. Пожалуйста, подождите немного.",
+    },
+}

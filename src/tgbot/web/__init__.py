@@ -1,0 +1,1 @@
+"""The aiohttp application of `tgbot serve`: webhook, health, readiness, metrics."""

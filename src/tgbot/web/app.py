@@ -1,0 +1,97 @@
+"""Assembles the aiohttp application of ``tgbot serve``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+
+from tgbot.bot.webhook_registration import register_webhook
+from tgbot.db.migrate import head_revisions
+from tgbot.db.queries.updates import prune_processed_updates
+from tgbot.runtime import BotRuntime
+from tgbot.web.health import Readiness, healthz, metrics
+from tgbot.web.webhook import WebhookHandler
+
+log = structlog.get_logger(__name__)
+RUNTIME = web.AppKey("runtime", BotRuntime)
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+def create_app(runtime: BotRuntime) -> web.Application:
+    settings = runtime.settings
+    app = web.Application(client_max_size=settings.webhook_max_body_bytes)
+    app[RUNTIME] = runtime
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    app.router.add_post(
+        settings.webhook_path,
+        WebhookHandler(
+            bot=runtime.bot,
+            dispatcher=runtime.dispatcher,
+            dedup=runtime.dedup,
+            secret=secret,
+            max_body_bytes=settings.webhook_max_body_bytes,
+            timeout=settings.handler_timeout,
+        ),
+    )
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get(
+        "/readyz",
+        Readiness(engine=runtime.engine, redis=runtime.redis, expected_heads=head_revisions()),
+    )
+    app.router.add_get("/metrics", metrics)
+    app.on_startup.append(_on_startup)
+    app.cleanup_ctx.append(_prune_processed_updates)
+    app.on_cleanup.append(_on_cleanup)
+    return app
+
+
+async def _on_startup(app: web.Application) -> None:
+    runtime = app[RUNTIME]
+    if runtime.settings.webhook_register_on_start:
+        await register_webhook(runtime.bot, runtime.dispatcher, runtime.settings)
+    log.info("serve.started", webhook_path=runtime.settings.webhook_path)
+
+
+async def _prune_processed_updates(app: web.Application) -> AsyncIterator[None]:
+    runtime = app[RUNTIME]
+    retention = dt.timedelta(hours=runtime.settings.processed_updates_retention_hours)
+
+    async def loop() -> None:
+        while True:
+            try:
+                async with runtime.sessionmaker() as session, session.begin():
+                    removed = await prune_processed_updates(session, older_than=retention)
+                log.info("processed_updates.pruned", removed=removed)
+            except Exception as exc:
+                log.warning("processed_updates.prune_failed", error=type(exc).__name__)
+            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _on_cleanup(app: web.Application) -> None:
+    # Never deleteWebhook here: other replicas keep serving the same webhook.
+    await app[RUNTIME].close()
+    log.info("serve.stopped")
+
+
+def run_server(runtime: BotRuntime) -> None:
+    settings = runtime.settings
+    web.run_app(
+        create_app(runtime),
+        host=settings.http_host,
+        port=settings.http_port,
+        shutdown_timeout=settings.shutdown_grace_seconds,
+        access_log=None,
+        print=None,
+        handle_signals=True,
+    )

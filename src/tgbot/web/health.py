@@ -1,0 +1,58 @@
+"""``/healthz`` (the process answers), ``/readyz`` (dependencies usable), ``/metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+CHECK_TIMEOUT = 2.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(
+        body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
+    )
+
+
+class Readiness:
+    """PostgreSQL reachable and at the alembic head this code expects; Redis reachable."""
+
+    def __init__(self, *, engine: AsyncEngine, redis: Redis, expected_heads: set[str]) -> None:
+        self._engine = engine
+        self._redis = redis
+        self._heads = expected_heads
+
+    async def _database(self) -> str | None:
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT), self._engine.connect() as conn:
+                rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+                current = {row[0] for row in rows}
+        except Exception as exc:
+            return f"database unreachable: {type(exc).__name__}"
+        if current != self._heads:
+            return f"schema at {sorted(current)}, expected {sorted(self._heads)}: run tgbot migrate"
+        return None
+
+    async def _redis_check(self) -> str | None:
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                await self._redis.ping()
+        except Exception as exc:
+            return f"redis unreachable: {type(exc).__name__}"
+        return None
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        database, redis = await asyncio.gather(self._database(), self._redis_check())
+        checks = {"database": database or "ok", "redis": redis or "ok"}
+        if database or redis:
+            return web.json_response({"status": "unavailable", "checks": checks}, status=503)
+        return web.json_response({"status": "ready", "checks": checks})

@@ -1,0 +1,153 @@
+"""The webhook route: authenticate, bound, parse, deduplicate, handle, then acknowledge.
+
+Telegram's retry on a non-2xx answer is the safety net, so the answer comes only after the
+update's effects are committed. Bad input is always a 4xx (or 200 for updates we ignore);
+a 503 means "our side failed transiently, deliver again".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+
+import structlog
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.types import Update
+from aiogram.types.update import UpdateTypeLookupError
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from tgbot.bot.context import UpdateContext
+from tgbot.metrics import DEDUP_HITS, HANDLING_SECONDS, IN_FLIGHT, UPDATES, WEBHOOK_REJECTED
+from tgbot.services.dedup import Seen, UpdateDeduplicator
+
+log = structlog.get_logger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+TRANSIENT_ERRORS = (
+    OperationalError,
+    DBAPIError,
+    PoolTimeoutError,
+    OSError,
+    TelegramNetworkError,
+    TelegramServerError,
+    TelegramRetryAfter,
+)
+
+
+def _reject(status: int, reason: str) -> web.Response:
+    WEBHOOK_REJECTED.labels(reason).inc()
+    return web.json_response({"ok": False, "error": reason}, status=status)
+
+
+class WebhookHandler:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        dedup: UpdateDeduplicator,
+        secret: str | None,
+        max_body_bytes: int,
+        timeout: float,
+    ) -> None:
+        self._bot = bot
+        self._dp = dispatcher
+        self._dedup = dedup
+        self._secret = secret.encode() if secret else None
+        self._max_body = max_body_bytes
+        self._timeout = timeout
+
+    def _authorised(self, request: web.Request) -> bool:
+        if self._secret is None:
+            return True
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        return hmac.compare_digest(given, self._secret)
+
+    async def _read_update(self, request: web.Request) -> Update | web.Response:
+        if request.content_length is not None and request.content_length > self._max_body:
+            return _reject(413, "body_too_large")
+        try:
+            body = await request.content.read(self._max_body + 1)
+        except (TimeoutError, ConnectionError):
+            return _reject(400, "body_unreadable")
+        if len(body) > self._max_body:
+            return _reject(413, "body_too_large")
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            return _reject(400, "malformed_json")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return _reject(400, "not_an_update")
+        try:
+            return Update.model_validate(data, context={"bot": self._bot})
+        except ValidationError:
+            return _reject(400, "invalid_update")
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _reject(401, "bad_secret")
+        parsed = await self._read_update(request)
+        if isinstance(parsed, web.Response):
+            return parsed
+        update = parsed
+        try:
+            kind = update.event_type
+        except UpdateTypeLookupError:
+            UPDATES.labels("unknown", "ignored").inc()
+            return web.json_response({"ok": True, "ignored": "unknown update kind"})
+        return await self._handle(update, kind)
+
+    async def _handle(self, update: Update, kind: str) -> web.Response:
+        started = time.perf_counter()
+        logger = log.bind(update_id=update.update_id, kind=kind)
+        seen = await self._dedup.begin(update.update_id)
+        if seen is Seen.DONE:
+            DEDUP_HITS.labels("redis").inc()
+            UPDATES.labels(kind, "duplicate").inc()
+            return web.json_response({"ok": True, "duplicate": True})
+        if seen is Seen.IN_FLIGHT:
+            UPDATES.labels(kind, "in_flight").inc()
+            return web.json_response({"ok": False, "error": "in_flight"}, status=409)
+
+        context = UpdateContext()
+        IN_FLIGHT.inc()
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._dp.feed_update(self._bot, update, update_context=context)
+        except (TimeoutError, *TRANSIENT_ERRORS) as exc:
+            await self._dedup.abandon(update.update_id)
+            result = "retry"
+            logger.warning("update.retry_later", error=type(exc).__name__)
+            status = 503
+        except Exception:
+            # A bug, not a transient fault: retrying would fail the same way forever.
+            await self._dedup.finish(update.update_id)
+            result = "error"
+            logger.exception("update.handler_failed")
+            status = 200
+        else:
+            await self._dedup.finish(update.update_id)
+            result = "duplicate" if context.duplicate else (context.ignored or "handled")
+            status = 200
+        finally:
+            IN_FLIGHT.dec()
+        elapsed = time.perf_counter() - started
+        UPDATES.labels(kind, result).inc()
+        HANDLING_SECONDS.labels(kind).observe(elapsed)
+        user = update.event.from_user if hasattr(update.event, "from_user") else None
+        logger.info(
+            "update.done",
+            result=result,
+            handler=context.handler,
+            user_id=user.id if user else None,
+            latency_ms=round(elapsed * 1000, 1),
+        )
+        if status == 503:
+            return web.json_response({"ok": False, "error": "retry_later"}, status=503)
+        return web.json_response({"ok": True})
