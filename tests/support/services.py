@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -103,8 +104,13 @@ def _wait_for_redis(url: str, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def postgres_container(image: str = POSTGRES_IMAGE) -> Iterator[tuple[str, object]]:
-    """Start PostgreSQL in Docker; yield (maintenance URL, container)."""
+def postgres_container(
+    image: str = POSTGRES_IMAGE, host_port: int | None = None
+) -> Iterator[tuple[str, Any]]:
+    """Start PostgreSQL in Docker; yield (maintenance URL, container).
+
+    With ``host_port`` the mapping is fixed, so the container can be stopped and started again.
+    """
     from testcontainers.core.container import DockerContainer
 
     container = (
@@ -115,6 +121,8 @@ def postgres_container(image: str = POSTGRES_IMAGE) -> Iterator[tuple[str, objec
         .with_exposed_ports(5432)
         .with_command("postgres -c fsync=off -c full_page_writes=off -c max_connections=300")
     )
+    if host_port is not None:
+        container = container.with_bind_ports(5432, host_port)
     container.start()
     try:
         host = container.get_container_host_ip()
@@ -127,7 +135,7 @@ def postgres_container(image: str = POSTGRES_IMAGE) -> Iterator[tuple[str, objec
 
 
 @contextmanager
-def redis_container(image: str = REDIS_IMAGE) -> Iterator[tuple[str, object]]:
+def redis_container(image: str = REDIS_IMAGE) -> Iterator[tuple[str, Any]]:
     """Start Redis in Docker; yield (URL, container)."""
     from testcontainers.core.container import DockerContainer
 

@@ -1,0 +1,110 @@
+"""The webhook's contract with Telegram: authentication, bad input, dedup, health."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import httpx
+
+from tests.integration.bot.conftest import Bot, SandboxClient, wait_for_text
+from tests.support.waiting import wait_until
+
+_ids = itertools.count(800_000_001)
+_update_ids = itertools.count(900_000_000)
+
+
+def text_update(user_id: int, text: str) -> dict[str, Any]:
+    update_id = next(_update_ids)
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id % 1_000_000,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "Dup"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Dup"},
+            "text": text,
+        },
+    }
+
+
+def test_duplicate_delivery_has_exactly_one_effect(user_side: SandboxClient, bot: Bot) -> None:
+    uid = next(_ids)
+    update = text_update(uid, "please help")
+    first = bot.post_update(update)
+    second = bot.post_update(update)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json().get("duplicate") is True
+    assert bot.query(
+        "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " WHERE c.user_id = %s",
+        uid,
+    ) == [(1,)]
+    assert len(user_side.sent(uid, "sendMessage")) == 1
+
+
+def test_duplicate_is_caught_by_database_when_redis_forgot(bot: Bot, redis_url: str) -> None:
+    import redis
+
+    uid = next(_ids)
+    update = text_update(uid, "hello")
+    assert bot.post_update(update).status_code == 200
+    redis.Redis.from_url(redis_url).delete(f"tgbot:update:{update['update_id']}")
+    again = bot.post_update(update)
+    assert again.status_code == 200
+    assert bot.query(
+        "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " WHERE c.user_id = %s",
+        uid,
+    ) == [(1,)]
+
+
+def test_wrong_or_missing_secret_is_401(bot: Bot) -> None:
+    update = text_update(next(_ids), "hi")
+    assert bot.post_update(update, secret="wrong").status_code == 401
+    assert bot.post_update(update, secret=None).status_code == 401
+    # Nothing was processed: the same update is still new afterwards.
+    assert bot.post_update(update).json() == {"ok": True}
+
+
+def test_bad_input_is_4xx_never_5xx(bot: Bot) -> None:
+    assert bot.post_update(b"{not json").status_code == 400
+    assert bot.post_update(b"[1, 2, 3]").status_code == 400
+    assert bot.post_update({"update_id": "seven"}).status_code == 400
+    assert bot.post_update({"update_id": 1, "message": {"text": 5}}).status_code == 400
+    assert bot.post_update(b"\xff\xfe\x00").status_code == 400
+    too_big = b'{"update_id": 1, "pad": "' + b"x" * 2_000_000 + b'"}'
+    assert bot.post_update(too_big).status_code == 413
+
+
+def test_unknown_update_kind_is_acknowledged_and_ignored(bot: Bot) -> None:
+    response = bot.post_update({"update_id": next(_update_ids), "brand_new_kind": {"x": 1}})
+    assert response.status_code == 200
+    assert response.json()["ignored"] == "unknown update kind"
+
+
+def test_health_readiness_and_metrics(user_side: SandboxClient, bot: Bot) -> None:
+    assert httpx.get(f"{bot.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{bot.url}/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+    uid = next(_ids)
+    user_side.message(uid, "/help")
+    wait_for_text(user_side, uid, "/language")
+    metrics = httpx.get(f"{bot.url}/metrics").text
+    assert 'tgbot_updates_total{kind="message",result="handled"}' in metrics
+    assert "tgbot_update_handling_seconds_bucket" in metrics
+    assert "tgbot_updates_in_flight" in metrics
+    assert "tgbot_dedup_hits_total" in metrics
+
+
+def test_logs_carry_ids_but_never_message_text(user_side: SandboxClient, bot: Bot) -> None:
+    uid = next(_ids)
+    secret_text = f"my card number is 4111-{uid}"
+    user_side.message(uid, secret_text)
+    wait_until(lambda: f'"user_id": {uid}' in bot.process.log(), what="log line for the update")
+    log = bot.process.log()
+    assert secret_text not in log
+    assert str(uid) in log
