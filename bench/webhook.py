@@ -1,0 +1,220 @@
+"""Webhook throughput and ack latency: `tgbot serve` (full persistence) vs a bare aiogram echo bot.
+
+    uv run python bench/webhook.py [--updates 4000] [--concurrency 32] [--seconds 10]
+
+Starts PostgreSQL and Redis (testcontainers, or TEST_DATABASE_URL / TEST_REDIS_URL), the Bot API
+sandbox, `tgbot serve` and bench/echo_bot.py, all on this machine. For each bot it measures
+  1. the ceiling: updates/s with `--concurrency` requests in flight (closed loop);
+  2. latency at half that rate: an open-loop schedule for `--seconds`, p50/p99 of the ack time.
+Each update is a new text message from one of 1,000 users, so `tgbot serve` registers or refreshes
+the user, writes the message into a conversation and replies through the sandbox.
+Results print as a table and are saved to bench/results/webhook.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support import services
+from tests.support.processes import ServiceProcess, base_env, free_port
+
+from tgbot.db.migrate import migrate
+
+TOKEN = "123456:bench-token"
+SECRET = "bench-secret"
+
+
+def make_update(update_id: int) -> dict[str, Any]:
+    user = 10_000_000 + update_id % 1000
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": user, "type": "private", "first_name": "Bench"},
+            "from": {"id": user, "is_bot": False, "first_name": "Bench", "language_code": "en"},
+            "text": f"benchmark message {update_id}",
+        },
+    }
+
+
+async def closed_loop(url: str, first_id: int, count: int, concurrency: int) -> dict[str, float]:
+    ids = iter(range(first_id, first_id + count))
+    latencies: list[float] = []
+    errors = 0
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        for update_id in ids:
+            started = time.perf_counter()
+            async with session.post(url, json=make_update(update_id), headers=headers) as resp:
+                await resp.read()
+                if resp.status != 200:
+                    errors += 1
+            latencies.append(time.perf_counter() - started)
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {"updates_per_s": count / elapsed, "errors": errors, **_percentiles(latencies)}
+
+
+async def open_loop(url: str, first_id: int, rate: float, seconds: float) -> dict[str, float]:
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+    async def one(session: aiohttp.ClientSession, update_id: int) -> None:
+        nonlocal errors
+        started = time.perf_counter()
+        async with session.post(url, json=make_update(update_id), headers=headers) as resp:
+            await resp.read()
+            if resp.status != 200:
+                errors += 1
+        latencies.append(time.perf_counter() - started)
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        start = time.perf_counter()
+        tasks = []
+        for i in range(total):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)  # pacing the load, not synchronisation
+            tasks.append(asyncio.create_task(one(session, first_id + i)))
+        await asyncio.gather(*tasks)
+    return {"rate": rate, "sent": total, "errors": errors, **_percentiles(latencies)}
+
+
+def _percentiles(latencies: list[float]) -> dict[str, float]:
+    qs = statistics.quantiles(latencies, n=100)
+    return {"p50_ms": qs[49] * 1000, "p99_ms": qs[98] * 1000}
+
+
+def measure(name: str, url: str, args: argparse.Namespace, first_id: int) -> dict[str, Any]:
+    asyncio.run(closed_loop(url, first_id, 300, args.concurrency))  # warm-up
+    ceiling = asyncio.run(closed_loop(url, first_id + 1_000, args.updates, args.concurrency))
+    half = asyncio.run(
+        open_loop(url, first_id + 1_000_000, ceiling["updates_per_s"] / 2, args.seconds)
+    )
+    print(
+        f"{name:12s} ceiling {ceiling['updates_per_s']:8.0f} upd/s  "
+        f"(p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms,"
+        f" errors {ceiling['errors']:.0f})"
+        f" | at {half['rate']:.0f}/s: p50 {half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms,"
+        f" errors {half['errors']:.0f}"
+    )
+    return {"ceiling": ceiling, "half_rate": half}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--updates", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
+
+    with services.postgres_server() as pg, services.redis_server() as redis_url:
+        db_url = pg.create_database("bench")
+        migrate(db_url)
+        sandbox_port, bot_port, echo_port = free_port(), free_port(), free_port()
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        env = base_env(
+            SANDBOX_HOST="127.0.0.1", SANDBOX_PORT=str(sandbox_port), LOG_LEVEL="WARNING"
+        )
+        sandbox = ServiceProcess(["sandbox"], env, tmp / "sandbox.log").start()
+        bot = ServiceProcess(
+            ["serve"],
+            base_env(
+                DATABASE_URL=db_url,
+                REDIS_URL=redis_url,
+                TELEGRAM_BOT_TOKEN=TOKEN,
+                TELEGRAM_API_BASE=sandbox_url,
+                WEBHOOK_SECRET=SECRET,
+                HTTP_HOST="127.0.0.1",
+                HTTP_PORT=str(bot_port),
+                THROTTLE_LIMIT="1000000",
+                LOG_LEVEL="WARNING",
+                DATABASE_POOL_SIZE="20",
+            ),
+            tmp / "bot.log",
+        ).start()
+        echo = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "echo_bot.py"),
+                str(echo_port),
+                sandbox_url,
+                TOKEN,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            sandbox.wait_http(f"{sandbox_url}/sandbox/stats")
+            bot.wait_http(f"http://127.0.0.1:{bot_port}/readyz")
+            _wait_echo(echo_port)
+            echo_result = measure(
+                "bare echo", f"http://127.0.0.1:{echo_port}/telegram/webhook", args, 1
+            )
+            bot_result = measure(
+                "tgbot serve", f"http://127.0.0.1:{bot_port}/telegram/webhook", args, 10_000_000
+            )
+        finally:
+            bot.stop()
+            sandbox.stop()
+            echo.terminate()
+            echo.wait(10)
+        ratio = bot_result["ceiling"]["updates_per_s"] / echo_result["ceiling"]["updates_per_s"]
+        print(f"throughput ratio tgbot/echo: {ratio:.2f} (target >= 0.6)")
+        report = {
+            "machine": {
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+                "python": platform.python_version(),
+            },
+            "args": vars(args),
+            "echo": echo_result,
+            "tgbot": bot_result,
+            "ratio": ratio,
+        }
+        out = ROOT / "bench" / "results"
+        out.mkdir(exist_ok=True)
+        (out / "webhook.json").write_text(json.dumps(report, indent=2))
+
+
+def _wait_echo(port: int) -> None:
+    import httpx
+    from tests.support.waiting import wait_until
+
+    wait_until(
+        lambda: httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200,
+        timeout=30,
+        what="echo bot",
+    )
+
+
+if __name__ == "__main__":
+    main()
