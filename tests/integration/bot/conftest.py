@@ -114,18 +114,63 @@ def start_bot(tmp: Path, db_url: str, redis_url: str, sandbox: Any, **extra: str
     return Bot(url=url, webhook_url=f"{url}/telegram/webhook", db_url=db_url, process=process)
 
 
+@dataclass
+class SandboxProcess:
+    base_url: str
+    token: str
+    process: ServiceProcess
+
+
+SANDBOX_TOKEN = "123456789:SANDBOX-bot_tests"
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """`tgbot sandbox` as its own process (the bot tests are synchronous HTTP clients)."""
+    port = free_port()
+    env = base_env(
+        SANDBOX_HOST="127.0.0.1",
+        SANDBOX_PORT=str(port),
+        SANDBOX_WEBHOOK_ATTEMPTS="5",
+        SANDBOX_WEBHOOK_RETRY_DELAY="0.05",
+        SANDBOX_WEBHOOK_MAX_DELAY="0.2",
+        SANDBOX_RATE_LIMIT="false",
+        LOG_FORMAT="json",
+    )
+    process = ServiceProcess(["sandbox"], env, tmp_path_factory.mktemp("sandbox") / "sandbox.log")
+    process.start()
+    url = f"http://127.0.0.1:{port}"
+    process.wait_http(f"{url}/healthz")
+    yield SandboxProcess(base_url=url, token=SANDBOX_TOKEN, process=process)
+    process.stop()
+
+
 @pytest.fixture(scope="session")
 def bot(
-    migrated_db_url: str, redis_url: str, sandbox: Any, tmp_path_factory: pytest.TempPathFactory
+    migrated_db_url: str,
+    redis_url: str,
+    sandbox: SandboxProcess,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bot]:
     service = start_bot(tmp_path_factory.mktemp("bot"), migrated_db_url, redis_url, sandbox)
     yield service
     service.process.stop()
 
 
+def point_webhook_at(sandbox: SandboxProcess, bot: Bot) -> None:
+    """Make ``bot`` the sandbox's webhook again (other tests start bots that register themselves)."""
+    response = httpx.post(
+        f"{sandbox.base_url}/bot{sandbox.token}/setWebhook",
+        json={"url": bot.webhook_url, "secret_token": WEBHOOK_SECRET},
+        timeout=10,
+    )
+    assert response.json()["ok"] is True, response.text
+
+
 @pytest.fixture
-def user_side(sandbox: Any, bot: Bot) -> SandboxClient:
+def user_side(sandbox: SandboxProcess, bot: Bot) -> SandboxClient:
     """The sandbox with the session's bot registered as its webhook."""
+    point_webhook_at(sandbox, bot)
     return SandboxClient(sandbox.base_url)
 
 

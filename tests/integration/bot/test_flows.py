@@ -113,7 +113,7 @@ def test_messages_go_into_one_open_conversation_with_ack(
 ) -> None:
     user_side.message(uid, "My order did not arrive")
     user_side.message(uid, "Order #123")
-    user_side.message(uid, "", photo=True, caption="the box")
+    user_side.message(uid, "the box", photo=True)  # a photo with a caption
     wait_until(
         lambda: (
             len(

@@ -39,7 +39,7 @@ async def take_support_message(
     await add_incoming_message(
         session,
         conversation_id=conversation_id,
-        content_type=str(message.content_type),
+        content_type=getattr(message.content_type, "value", str(message.content_type)),
         text=message.text if message.text is not None else message.caption,
         file_id=media_file_id(message),
         telegram_message_id=message.message_id,
