@@ -158,7 +158,7 @@ def bot(
 
 
 def point_webhook_at(sandbox: SandboxProcess, bot: Bot) -> None:
-    """Make ``bot`` the sandbox's webhook again (other tests start bots that register themselves)."""
+    """Make ``bot`` the sandbox webhook again (other tests start bots that register themselves)."""
     response = httpx.post(
         f"{sandbox.base_url}/bot{sandbox.token}/setWebhook",
         json={"url": bot.webhook_url, "secret_token": WEBHOOK_SECRET},
