@@ -40,6 +40,19 @@ TRANSIENT_ERRORS = (
 )
 
 
+def _error_fields(exc: BaseException) -> dict[str, str]:
+    """What went wrong, without SQL parameters or request bodies (they may hold user text)."""
+    orig = getattr(exc, "orig", None)
+    diag = getattr(orig, "diag", None)
+    fields: dict[str, str] = {}
+    if orig is not None:
+        fields["db_error"] = type(orig).__name__
+    if diag is not None and getattr(diag, "sqlstate", None):
+        fields["sqlstate"] = diag.sqlstate
+        fields["db_message"] = diag.message_primary or ""
+    return fields
+
+
 def _reject(status: int, reason: str) -> web.Response:
     WEBHOOK_REJECTED.labels(reason).inc()
     return web.json_response({"ok": False, "error": reason}, status=status)
@@ -123,7 +136,7 @@ class WebhookHandler:
         except (TimeoutError, *TRANSIENT_ERRORS) as exc:
             await self._dedup.abandon(update.update_id)
             result = "retry"
-            logger.warning("update.retry_later", error=type(exc).__name__)
+            logger.warning("update.retry_later", error=type(exc).__name__, **_error_fields(exc))
             status = 503
         except Exception:
             # A bug, not a transient fault: retrying would fail the same way forever.
