@@ -85,7 +85,7 @@ class ControlApi:
             web.post("/sandbox/users/{user_id}/block", self.block),
             web.post("/sandbox/users/{user_id}/unblock", self.unblock),
             web.get("/sandbox/users", self.users),
-            web.get("/sandbox/chats/{user_id}/messages", self.chat_messages),
+            web.get("/sandbox/chats/{chat_id}/messages", self.chat_messages),
             web.post("/sandbox/updates", self.raw_update),
             web.get("/sandbox/sent", self.sent),
             web.get("/sandbox/stats", self.stats),
@@ -170,7 +170,10 @@ class ControlApi:
 
     async def chat_messages(self, request: web.Request) -> web.Response:
         """The chat as the user sees it now (edits applied), oldest first."""
-        chat_id = _user_id(request)
+        try:
+            chat_id = int(request.match_info["chat_id"])
+        except ValueError:
+            return _error(400, "chat_id must be an integer")
         messages = sorted(
             (m for (chat, _), m in self.state.messages.items() if chat == chat_id),
             key=lambda m: int(m["message_id"]),
@@ -201,7 +204,10 @@ class ControlApi:
         return web.json_response({"calls": [c.public() for c in calls]})
 
     async def stats(self, request: web.Request) -> web.Response:
-        return web.json_response(self.state.recorder.stats())
+        stats = self.state.recorder.stats()
+        stats["long_polls_waiting"] = self.state.queue.waiting
+        stats["pending_updates"] = self.delivery.pending()
+        return web.json_response(stats)
 
     async def reset(self, request: web.Request) -> web.Response:
         await self.state.reset()
