@@ -1,14 +1,18 @@
 """A real sandbox on an ephemeral localhost port, for tests that talk HTTP to "Telegram".
 
 Use the ``sandbox`` fixture (re-export it from a conftest: ``from tests.support.sandbox import
-sandbox``), or ``start_sandbox(**config)`` for other settings. Point the bot at
-``TELEGRAM_API_BASE=handle.base_url`` with token ``handle.token``.
+sandbox``), or ``with start_sandbox(**config) as handle`` for other settings. The server runs on
+its own loop in a thread, so sync tests and child processes can use it as well as async tests.
+Point the bot at ``TELEGRAM_API_BASE=handle.base_url`` with token ``handle.token``; the helper
+methods are coroutines (one short-lived HTTP client each, so any loop may call them).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +42,6 @@ class SandboxHandle:
 
     base_url: str
     token: str
-    http: aiohttp.ClientSession
 
     @property
     def api_url(self) -> str:
@@ -48,13 +51,20 @@ class SandboxHandle:
     async def _json(
         self, verb: str, path: str, body: Any = None, params: dict[str, Any] | None = None
     ) -> Any:
-        async with self.http.request(
-            verb, f"{self.base_url}{path}", json=body, params=params
-        ) as response:
-            data = await response.json()
-            if response.status >= 400:
-                raise AssertionError(f"{verb} {path} -> {response.status}: {data}")
-            return data
+        status, data = await self.request(verb, path, json=body, params=params)
+        if status >= 400:
+            raise AssertionError(f"{verb} {path} -> {status}: {data}")
+        return data
+
+    async def request(self, verb: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        """Any request to the sandbox (``path`` from the root): (HTTP status, JSON or text)."""
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(verb, f"{self.base_url}{path}", **kwargs) as response,
+        ):
+            if response.content_type == "application/json":
+                return response.status, await response.json()
+            return response.status, await response.text()
 
     async def send_user_message(
         self,
@@ -150,25 +160,70 @@ class SandboxHandle:
         await self._json("POST", "/sandbox/reset")
 
 
-@asynccontextmanager
-async def start_sandbox(token: str = TEST_TOKEN, **config: Any) -> AsyncIterator[SandboxHandle]:
-    """Serve the sandbox on 127.0.0.1:<ephemeral port> over real sockets."""
+class SandboxThread:
+    """The sandbox app served by its own event loop in a daemon thread, on real sockets.
+
+    Running apart from the test's loop means sync tests (and processes the test starts) can
+    use it too, and an async test blocking on something cannot stall the sandbox.
+    """
+
+    def __init__(self, settings: SandboxConfig) -> None:
+        self.settings = settings
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name="sandbox", daemon=True)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._setup())
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+        if self._runner is not None:
+            self._loop.run_until_complete(self._runner.cleanup())
+        self._loop.close()
+
+    async def _setup(self) -> None:
+        self._runner = web.AppRunner(create_app(self.settings), access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = int(self._runner.addresses[0][1])
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._ready.wait(timeout=30):
+            raise TimeoutError("the sandbox did not start within 30 s")
+        if self._error is not None:
+            raise RuntimeError("the sandbox failed to start") from self._error
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=30)
+
+
+@contextmanager
+def start_sandbox(token: str = TEST_TOKEN, **config: Any) -> Iterator[SandboxHandle]:
+    """Serve a sandbox on 127.0.0.1:<ephemeral port>; ``config`` overrides SandboxConfig."""
     bot_id = int(token.split(":", 1)[0])
     settings = SandboxConfig(**{**TEST_CONFIG, "sandbox_bot_id": bot_id, **config})
-    runner = web.AppRunner(create_app(settings), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    server = SandboxThread(settings)
+    server.start()
     try:
-        async with aiohttp.ClientSession() as http:
-            yield SandboxHandle(base_url=f"http://127.0.0.1:{port}", token=token, http=http)
+        yield SandboxHandle(base_url=f"http://127.0.0.1:{server.port}", token=token)
     finally:
-        await runner.cleanup()
+        server.stop()
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[SandboxHandle]:
-    """A fresh sandbox per test."""
-    async with start_sandbox() as handle:
+def sandbox() -> Iterator[SandboxHandle]:
+    """A fresh sandbox per test (usable from sync and async tests)."""
+    with start_sandbox() as handle:
         yield handle

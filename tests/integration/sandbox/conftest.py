@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -9,7 +10,14 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from tests.support.sandbox import SandboxHandle, sandbox
 
-__all__ = ["bot", "sandbox"]
+__all__ = ["bot", "http", "sandbox"]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain HTTP client for raw requests."""
+    async with aiohttp.ClientSession() as session:
+        yield session
 
 
 @pytest.fixture

@@ -153,7 +153,9 @@ async def test_malformed_html_is_rejected_like_telegram(bot: Bot) -> None:
         await bot.send_message(USER, "1 <blink>2</blink>", parse_mode="HTML")
 
 
-async def test_a_token_must_look_like_a_token(sandbox: SandboxHandle) -> None:
+async def test_a_token_must_look_like_a_token(
+    http: aiohttp.ClientSession, sandbox: SandboxHandle
+) -> None:
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
@@ -161,7 +163,7 @@ async def test_a_token_must_look_like_a_token(sandbox: SandboxHandle) -> None:
     async with Bot(token="42:other-token", session=session) as other:
         assert (await other.get_me()).id == 42
 
-    async with sandbox.http.get(f"{sandbox.base_url}/botnot-a-token/getMe") as response:
+    async with http.get(f"{sandbox.base_url}/botnot-a-token/getMe") as response:
         assert response.status == 401
         assert await response.json() == {
             "ok": False,
@@ -170,8 +172,10 @@ async def test_a_token_must_look_like_a_token(sandbox: SandboxHandle) -> None:
         }
 
 
-async def test_unknown_method_is_404_in_telegrams_shape(sandbox: SandboxHandle) -> None:
-    async with sandbox.http.post(f"{sandbox.api_url}sendTelepathy", json={}) as response:
+async def test_unknown_method_is_404_in_telegrams_shape(
+    http: aiohttp.ClientSession, sandbox: SandboxHandle
+) -> None:
+    async with http.post(f"{sandbox.api_url}sendTelepathy", json={}) as response:
         assert response.status == 404
         assert await response.json() == {
             "ok": False,
@@ -181,7 +185,9 @@ async def test_unknown_method_is_404_in_telegrams_shape(sandbox: SandboxHandle) 
 
 
 @pytest.mark.parametrize("encoding", ["json", "form", "multipart", "query"])
-async def test_every_request_encoding_is_understood(sandbox: SandboxHandle, encoding: str) -> None:
+async def test_every_request_encoding_is_understood(
+    http: aiohttp.ClientSession, sandbox: SandboxHandle, encoding: str
+) -> None:
     markup = {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
     fields = {"chat_id": "77", "text": "123", "reply_markup": json.dumps(markup)}
     url = f"{sandbox.api_url}sendMessage"
@@ -199,7 +205,7 @@ async def test_every_request_encoding_is_understood(sandbox: SandboxHandle, enco
     else:
         kwargs = {"params": fields}
 
-    async with sandbox.http.post(url, **kwargs) as response:  # type: ignore[arg-type]
+    async with http.post(url, **kwargs) as response:  # type: ignore[arg-type]
         body = await response.json()
 
     assert response.status == 200, body
@@ -209,13 +215,15 @@ async def test_every_request_encoding_is_understood(sandbox: SandboxHandle, enco
     assert body["result"]["reply_markup"] == markup
 
 
-async def test_missing_required_parameter_is_a_bad_request(sandbox: SandboxHandle) -> None:
-    async with sandbox.http.post(f"{sandbox.api_url}sendMessage", json={"text": "x"}) as response:
+async def test_missing_required_parameter_is_a_bad_request(
+    http: aiohttp.ClientSession, sandbox: SandboxHandle
+) -> None:
+    async with http.post(f"{sandbox.api_url}sendMessage", json={"text": "x"}) as response:
         body = await response.json()
     assert response.status == 400
     assert body == {"ok": False, "error_code": 400, "description": "Bad Request: chat_id is empty"}
 
-    async with sandbox.http.post(f"{sandbox.api_url}sendMessage", json={"chat_id": 1}) as response:
+    async with http.post(f"{sandbox.api_url}sendMessage", json={"chat_id": 1}) as response:
         body = await response.json()
     assert response.status == 400
     assert body["description"] == "Bad Request: message text is empty"

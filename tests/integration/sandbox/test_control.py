@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
+import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -71,20 +75,24 @@ async def test_user_message_with_photo_and_profile(bot: Bot, sandbox: SandboxHan
     assert message.chat.first_name == "Bob"
 
 
-async def test_control_api_rejects_bad_input(sandbox: SandboxHandle) -> None:
+async def test_control_api_rejects_bad_input(
+    http: aiohttp.ClientSession, sandbox: SandboxHandle
+) -> None:
     url = f"{sandbox.base_url}/sandbox/users"
-    async with sandbox.http.post(f"{url}/0/messages", json={"text": "x"}) as response:
+    async with http.post(f"{url}/0/messages", json={"text": "x"}) as response:
         assert response.status == 400
-    async with sandbox.http.post(f"{url}/5/messages", json={"txt": "x"}) as response:
+    async with http.post(f"{url}/5/messages", json={"txt": "x"}) as response:
         assert response.status == 400
-    async with sandbox.http.post(f"{url}/5/callback", json={"message_id": 9, "data": "x"}) as r:
+    async with http.post(f"{url}/5/callback", json={"message_id": 9, "data": "x"}) as r:
         assert r.status == 404
-    async with sandbox.http.post(f"{sandbox.base_url}/sandbox/updates", json=[1]) as response:
+    async with http.post(f"{sandbox.base_url}/sandbox/updates", json=[1]) as response:
         assert response.status == 400
 
 
-async def test_chat_page_is_a_self_contained_web_chat(sandbox: SandboxHandle) -> None:
-    async with sandbox.http.get(sandbox.base_url + "/") as response:
+async def test_chat_page_is_a_self_contained_web_chat(
+    http: aiohttp.ClientSession, sandbox: SandboxHandle
+) -> None:
+    async with http.get(sandbox.base_url + "/") as response:
         assert response.status == 200
         assert response.content_type == "text/html"
         page = await response.text()
@@ -119,3 +127,17 @@ async def test_chat_view_follows_sends_and_edits(bot: Bot, sandbox: SandboxHandl
         (False, "/start"),
         (True, "Menu (updated)"),
     ]
+
+
+def test_fixture_serves_sync_tests_too(sandbox: SandboxHandle) -> None:
+    """Sync tests (and processes they start) reach the sandbox: it has its own loop."""
+    request = urllib.request.Request(  # noqa: S310 - a local http URL
+        f"{sandbox.api_url}sendMessage",
+        data=json.dumps({"chat_id": USER, "text": "from a sync test"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local URL
+        body = json.load(response)
+
+    assert body["ok"] is True
+    assert body["result"]["text"] == "from a sync test"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -131,9 +132,9 @@ async def test_latency_delays_answers(bot: Bot, sandbox: SandboxHandle) -> None:
 
 
 async def test_invalid_faults_are_refused_and_reset_clears_them(
-    bot: Bot, sandbox: SandboxHandle
+    http: aiohttp.ClientSession, bot: Bot, sandbox: SandboxHandle
 ) -> None:
-    async with sandbox.http.post(
+    async with http.post(
         f"{sandbox.base_url}/sandbox/faults", json={"per_chat_rate": -1}
     ) as response:
         assert response.status == 400
