@@ -60,11 +60,15 @@ async def read_raw_params(request: web.Request) -> dict[str, Any]:
             files[name] = new_file_id()
         else:
             raw[name] = value
+    attached = set()
     for name, value in list(raw.items()):
         if isinstance(value, str) and value.startswith("attach://"):
-            raw[name] = files.get(value.removeprefix("attach://"), value)
+            part = value.removeprefix("attach://")
+            attached.add(part)
+            raw[name] = files.get(part, value)
     for name, file_id in files.items():
-        raw.setdefault(name, file_id)
+        if name not in attached:
+            raw.setdefault(name, file_id)  # a file sent directly as the parameter
     return raw
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tgbot.sandbox.delivery import Delivery
-from tgbot.sandbox.errors import ApiError, bad_request
+from tgbot.sandbox.errors import ApiError, bad_request, missing
 from tgbot.sandbox.formatting import plain_text
 from tgbot.sandbox.state import PollConflict, SandboxState
 from tgbot.sandbox.updates import JsonDict, photo_sizes
@@ -207,7 +207,9 @@ async def get_my_commands(call: Call) -> list[JsonDict]:
 
 async def set_webhook(call: Call) -> bool:
     p = call.params
-    url = str(p["url"])
+    if "url" not in p:
+        raise missing("url")
+    url = str(p["url"])  # an empty url removes the webhook
     webhook = call.state.webhook
     if url and not url.startswith(("http://", "https://")):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
@@ -284,7 +286,7 @@ METHODS: dict[str, Method] = {
     "sendchataction": Method(send_chat_action, ("chat_id", "action")),
     "setmycommands": Method(set_my_commands, ("commands",)),
     "getmycommands": Method(get_my_commands),
-    "setwebhook": Method(set_webhook, ("url",)),
+    "setwebhook": Method(set_webhook),
     "deletewebhook": Method(delete_webhook),
     "getwebhookinfo": Method(get_webhook_info),
     "getupdates": Method(get_updates),

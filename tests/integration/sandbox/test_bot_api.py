@@ -10,6 +10,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
     BotCommand,
+    BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -130,6 +131,16 @@ async def test_chat_action_commands_and_media_by_file_id(bot: Bot) -> None:
     assert document.document.file_id == "BQACAgIAAxkBAAIC"
 
 
+async def test_uploaded_photo_gets_a_file_id(bot: Bot, sandbox: SandboxHandle) -> None:
+    sent = await bot.send_photo(USER, BufferedInputFile(b"\x89PNG...", "cat.png"), caption="cat")
+
+    assert sent.photo is not None
+    assert sent.photo[-1].file_id.startswith("sbx_")
+    [call] = await sandbox.sent(method="sendPhoto")
+    assert set(call["params"]) == {"chat_id", "photo", "caption"}
+    assert call["params"]["photo"] == sent.photo[-1].file_id
+
+
 async def test_set_webhook_shows_in_get_webhook_info(bot: Bot) -> None:
     assert await bot.set_webhook(
         "https://bot.example/telegram/webhook",
@@ -143,6 +154,9 @@ async def test_set_webhook_shows_in_get_webhook_info(bot: Bot) -> None:
     assert info.pending_update_count == 0
     assert info.allowed_updates == ["message", "callback_query"]
     assert await bot.delete_webhook()
+    assert (await bot.get_webhook_info()).url == ""
+    assert await bot.set_webhook("https://bot.example/again")
+    assert await bot.set_webhook("")  # an empty url removes it too
     assert (await bot.get_webhook_info()).url == ""
 
 
