@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tgbot.sandbox.delivery import Delivery
-from tgbot.sandbox.errors import ApiError, bad_request, missing
+from tgbot.sandbox.errors import ApiError, bad_request
 from tgbot.sandbox.formatting import plain_text
 from tgbot.sandbox.state import PollConflict, SandboxState
 from tgbot.sandbox.updates import JsonDict, photo_sizes
@@ -207,9 +207,8 @@ async def get_my_commands(call: Call) -> list[JsonDict]:
 
 async def set_webhook(call: Call) -> bool:
     p = call.params
-    if "url" not in p:
-        raise missing("url")
-    url = str(p["url"])  # an empty url removes the webhook
+    # An empty or missing url removes the webhook (aiogram omits empty fields altogether).
+    url = str(p.get("url", ""))
     webhook = call.state.webhook
     if url and not url.startswith(("http://", "https://")):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
