@@ -21,8 +21,8 @@ from tgbot.sandbox.errors import (
     not_found,
     too_many_requests,
 )
-from tgbot.sandbox.methods import METHODS, Call, new_file_id
-from tgbot.sandbox.params import coerce
+from tgbot.sandbox.methods import METHODS, Call
+from tgbot.sandbox.params import coerce, new_file_id, resolve_attachments
 from tgbot.sandbox.recorder import is_sending
 from tgbot.sandbox.state import SandboxState
 
@@ -60,16 +60,7 @@ async def read_raw_params(request: web.Request) -> dict[str, Any]:
             files[name] = new_file_id()
         else:
             raw[name] = value
-    attached = set()
-    for name, value in list(raw.items()):
-        if isinstance(value, str) and value.startswith("attach://"):
-            part = value.removeprefix("attach://")
-            attached.add(part)
-            raw[name] = files.get(part, value)
-    for name, file_id in files.items():
-        if name not in attached:
-            raw.setdefault(name, file_id)  # a file sent directly as the parameter
-    return raw
+    return resolve_attachments(raw, files)
 
 
 class BotApi:

@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tgbot.sandbox.delivery import Delivery, Outcome
-from tgbot.sandbox.methods import new_file_id
+from tgbot.sandbox.params import new_file_id
 from tgbot.sandbox.state import SandboxState
 from tgbot.sandbox.updates import JsonDict, callback_query, my_chat_member, user_message
 

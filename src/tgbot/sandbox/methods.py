@@ -7,7 +7,6 @@ Each takes the call's typed parameters and returns the ``result`` Telegram would
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -292,7 +291,3 @@ METHODS: dict[str, Method] = {
     "logout": Method(log_out),
     "close": Method(log_out),
 }
-
-
-def new_file_id() -> str:
-    return "sbx_" + secrets.token_urlsafe(12)
