@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -36,8 +37,20 @@ class CallbackIn(BaseModel):
     wait: bool = True
 
 
-def _error(status: int, message: str) -> web.Response:
+def _error(status: int, message: Any) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+def _bad_input(message: Any) -> web.HTTPBadRequest:
+    """A 400 with ``{"error": message}``, raised from helpers."""
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
+
+
+def _problems(exc: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(e["loc"]), "msg": e["msg"]}
+        for e in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
 
 
 async def _body(request: web.Request) -> Any:
@@ -46,19 +59,14 @@ async def _body(request: web.Request) -> Any:
     try:
         return await request.json()
     except ValueError:
-        raise web.HTTPBadRequest(
-            text='{"error": "body must be JSON"}', content_type="application/json"
-        ) from None
+        raise _bad_input("body must be JSON") from None
 
 
 def _parse(model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise web.HTTPBadRequest(
-            text=web.json_response({"error": exc.errors(include_url=False)}).text,
-            content_type="application/json",
-        ) from None
+        raise _bad_input(_problems(exc)) from None
 
 
 def _user_id(request: web.Request) -> int:
@@ -67,9 +75,7 @@ def _user_id(request: web.Request) -> int:
     except ValueError:
         user_id = 0
     if user_id <= 0:
-        raise web.HTTPBadRequest(
-            text='{"error": "user_id must be a positive integer"}', content_type="application/json"
-        )
+        raise _bad_input("user_id must be a positive integer")
     return user_id
 
 
@@ -225,7 +231,7 @@ class ControlApi:
         try:
             self.state.faults = self.state.faults.merged(body)
         except ValidationError as exc:
-            return _error(400, str(exc.errors(include_url=False)))
+            return _error(400, _problems(exc))
         log.info("faults_set", fields=sorted(body))
         return web.json_response(self.state.faults.public())
 
