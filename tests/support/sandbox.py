@@ -227,3 +227,10 @@ def sandbox() -> Iterator[SandboxHandle]:
     """A fresh sandbox per test (usable from sync and async tests)."""
     with start_sandbox() as handle:
         yield handle
+
+
+@pytest.fixture(scope="session")
+def shared_sandbox() -> Iterator[SandboxHandle]:
+    """One sandbox for the whole session: call ``await handle.reset()`` between tests."""
+    with start_sandbox() as handle:
+        yield handle
