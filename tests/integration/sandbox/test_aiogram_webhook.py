@@ -1,7 +1,8 @@
-"""An aiogram Dispatcher behind a real webhook, fed by the sandbox: the whole loop over HTTP."""
+"""A real aiogram Dispatcher fed by the sandbox, by webhook and by long polling, over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -96,3 +97,23 @@ async def test_a_wrong_secret_is_refused_and_retried(
     assert outcome["delivered"] is False
     assert outcome["status"] == 401
     assert await sandbox.sent(chat_id=USER) == []
+
+
+async def test_long_polling_dispatcher_gets_updates_and_replies(
+    bot: Bot, sandbox: SandboxHandle
+) -> None:
+    dp = build_dispatcher()
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=1)
+    )
+    try:
+        await sandbox.send_user_message(USER, "/start poll")
+        [welcome] = await sandbox.wait_for_sent(chat_id=USER, method="sendMessage")
+        assert welcome["params"]["text"] == "Welcome, payload poll"
+        await sandbox.send_user_message(USER, "/start again")
+        await sandbox.wait_for_sent(
+            lambda calls: len(calls) == 2, chat_id=USER, method="sendMessage"
+        )
+    finally:
+        await dp.stop_polling()
+        await asyncio.wait_for(polling, timeout=15)
