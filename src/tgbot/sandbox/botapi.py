@@ -21,8 +21,8 @@ from tgbot.sandbox.errors import (
     not_found,
     too_many_requests,
 )
-from tgbot.sandbox.methods import METHODS, Call, new_file_id
-from tgbot.sandbox.params import coerce
+from tgbot.sandbox.methods import METHODS, Call
+from tgbot.sandbox.params import coerce, new_file_id, resolve_attachments
 from tgbot.sandbox.recorder import is_sending
 from tgbot.sandbox.state import SandboxState
 
@@ -60,12 +60,7 @@ async def read_raw_params(request: web.Request) -> dict[str, Any]:
             files[name] = new_file_id()
         else:
             raw[name] = value
-    for name, value in list(raw.items()):
-        if isinstance(value, str) and value.startswith("attach://"):
-            raw[name] = files.get(value.removeprefix("attach://"), value)
-    for name, file_id in files.items():
-        raw.setdefault(name, file_id)
-    return raw
+    return resolve_attachments(raw, files)
 
 
 class BotApi:

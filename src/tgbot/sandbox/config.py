@@ -27,6 +27,11 @@ class SandboxConfig(BaseSettings):
     sandbox_bot_first_name: str = Field(
         default="Sandbox Bot", description="First name getMe reports for the emulated bot."
     )
+    sandbox_bot_id: int = Field(
+        default=1,
+        ge=1,
+        description="Bot user id until the bot's first call; then the digits of its token.",
+    )
     sandbox_webhook_attempts: int = Field(
         default=5, ge=1, description="Webhook delivery attempts per update before it is dropped."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -10,7 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tgbot.sandbox.delivery import Delivery, Outcome
-from tgbot.sandbox.methods import new_file_id
+from tgbot.sandbox.params import new_file_id
 from tgbot.sandbox.state import SandboxState
 from tgbot.sandbox.updates import JsonDict, callback_query, my_chat_member, user_message
 
@@ -36,8 +37,20 @@ class CallbackIn(BaseModel):
     wait: bool = True
 
 
-def _error(status: int, message: str) -> web.Response:
+def _error(status: int, message: Any) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+def _bad_input(message: Any) -> web.HTTPBadRequest:
+    """A 400 with ``{"error": message}``, raised from helpers."""
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
+
+
+def _problems(exc: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(e["loc"]), "msg": e["msg"]}
+        for e in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
 
 
 async def _body(request: web.Request) -> Any:
@@ -46,19 +59,14 @@ async def _body(request: web.Request) -> Any:
     try:
         return await request.json()
     except ValueError:
-        raise web.HTTPBadRequest(
-            text='{"error": "body must be JSON"}', content_type="application/json"
-        ) from None
+        raise _bad_input("body must be JSON") from None
 
 
 def _parse(model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise web.HTTPBadRequest(
-            text=web.json_response({"error": exc.errors(include_url=False)}).text,
-            content_type="application/json",
-        ) from None
+        raise _bad_input(_problems(exc)) from None
 
 
 def _user_id(request: web.Request) -> int:
@@ -67,9 +75,7 @@ def _user_id(request: web.Request) -> int:
     except ValueError:
         user_id = 0
     if user_id <= 0:
-        raise web.HTTPBadRequest(
-            text='{"error": "user_id must be a positive integer"}', content_type="application/json"
-        )
+        raise _bad_input("user_id must be a positive integer")
     return user_id
 
 
@@ -85,7 +91,7 @@ class ControlApi:
             web.post("/sandbox/users/{user_id}/block", self.block),
             web.post("/sandbox/users/{user_id}/unblock", self.unblock),
             web.get("/sandbox/users", self.users),
-            web.get("/sandbox/chats/{user_id}/messages", self.chat_messages),
+            web.get("/sandbox/chats/{chat_id}/messages", self.chat_messages),
             web.post("/sandbox/updates", self.raw_update),
             web.get("/sandbox/sent", self.sent),
             web.get("/sandbox/stats", self.stats),
@@ -170,7 +176,10 @@ class ControlApi:
 
     async def chat_messages(self, request: web.Request) -> web.Response:
         """The chat as the user sees it now (edits applied), oldest first."""
-        chat_id = _user_id(request)
+        try:
+            chat_id = int(request.match_info["chat_id"])
+        except ValueError:
+            return _error(400, "chat_id must be an integer")
         messages = sorted(
             (m for (chat, _), m in self.state.messages.items() if chat == chat_id),
             key=lambda m: int(m["message_id"]),
@@ -201,7 +210,10 @@ class ControlApi:
         return web.json_response({"calls": [c.public() for c in calls]})
 
     async def stats(self, request: web.Request) -> web.Response:
-        return web.json_response(self.state.recorder.stats())
+        stats = self.state.recorder.stats()
+        stats["long_polls_waiting"] = self.state.queue.waiting
+        stats["pending_updates"] = self.delivery.pending()
+        return web.json_response(stats)
 
     async def reset(self, request: web.Request) -> web.Response:
         await self.state.reset()
@@ -219,7 +231,7 @@ class ControlApi:
         try:
             self.state.faults = self.state.faults.merged(body)
         except ValidationError as exc:
-            return _error(400, str(exc.errors(include_url=False)))
+            return _error(400, _problems(exc))
         log.info("faults_set", fields=sorted(body))
         return web.json_response(self.state.faults.public())
 

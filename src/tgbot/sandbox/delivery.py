@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import structlog
 
+from tgbot.sandbox.params import new_file_id, resolve_attachments
 from tgbot.sandbox.state import SandboxState
 from tgbot.sandbox.updates import JsonDict, chat_key, is_allowed, update_type
 
@@ -140,24 +141,20 @@ class Delivery:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
         try:
             async with self._session.post(url, json=update, headers=headers) as response:
-                body = await response.read()
                 if not 200 <= response.status < 300:
                     return response.status, (
                         f"Wrong response from the webhook: {response.status} {response.reason}"
                     )
+                try:
+                    reply = await _read_reply(response)
+                except (aiohttp.ClientError, ValueError):  # a 2xx counts; a bad reply is ignored
+                    log.warning("webhook_reply_unreadable", update_id=update.get("update_id"))
+                    reply = None
         except (aiohttp.ClientError, TimeoutError) as exc:
             return None, f"Connection failed: {type(exc).__name__}"
-        await self._maybe_reply(body)
+        if reply is not None:
+            await self._on_reply(reply)
         return response.status, None
-
-    async def _maybe_reply(self, body: bytes) -> None:
-        """A webhook may answer with a method call, which Telegram then executes."""
-        if not body.strip():
-            return
-        with contextlib.suppress(ValueError):
-            reply = json.loads(body)
-            if isinstance(reply, dict) and isinstance(reply.get("method"), str):
-                await self._on_reply(reply)
 
     async def clear(self) -> None:
         """Drop updates waiting in the lanes (their senders learn they were not delivered)."""
@@ -178,3 +175,32 @@ class Delivery:
         self._lanes.clear()
         if self._session is not None:
             await self._session.close()
+
+
+async def _read_reply(response: aiohttp.ClientResponse) -> JsonDict | None:
+    """A method call in the webhook's answer (JSON, or multipart as aiogram sends it)."""
+    reply: dict[str, Any]
+    if response.content_type == "multipart/form-data":
+        reply, files = {}, {}
+        reader = aiohttp.MultipartReader.from_response(response)
+        async for part in reader:
+            if not isinstance(part, aiohttp.BodyPartReader) or part.name is None:
+                continue
+            if part.filename:
+                await part.read()
+                files[part.name] = new_file_id()
+            else:
+                reply[part.name] = await part.text()
+        reply = resolve_attachments(reply, files)
+    else:
+        body = await response.read()
+        if not body.strip():
+            return None
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(parsed, dict):
+            return None
+        reply = parsed
+    return reply if isinstance(reply.get("method"), str) else None

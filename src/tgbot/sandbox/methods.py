@@ -7,7 +7,6 @@ Each takes the call's typed parameters and returns the ``result`` Telegram would
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -207,7 +206,8 @@ async def get_my_commands(call: Call) -> list[JsonDict]:
 
 async def set_webhook(call: Call) -> bool:
     p = call.params
-    url = str(p["url"])
+    # An empty or missing url removes the webhook (aiogram omits empty fields altogether).
+    url = str(p.get("url", ""))
     webhook = call.state.webhook
     if url and not url.startswith(("http://", "https://")):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
@@ -284,14 +284,10 @@ METHODS: dict[str, Method] = {
     "sendchataction": Method(send_chat_action, ("chat_id", "action")),
     "setmycommands": Method(set_my_commands, ("commands",)),
     "getmycommands": Method(get_my_commands),
-    "setwebhook": Method(set_webhook, ("url",)),
+    "setwebhook": Method(set_webhook),
     "deletewebhook": Method(delete_webhook),
     "getwebhookinfo": Method(get_webhook_info),
     "getupdates": Method(get_updates),
     "logout": Method(log_out),
     "close": Method(log_out),
 }
-
-
-def new_file_id() -> str:
-    return "sbx_" + secrets.token_urlsafe(12)

@@ -10,6 +10,7 @@ stays a string).
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -118,3 +119,25 @@ def coerce(raw: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[name] = value
     return out
+
+
+def new_file_id() -> str:
+    """A file id for media the sandbox received as bytes."""
+    return "sbx_" + secrets.token_urlsafe(12)
+
+
+def resolve_attachments(raw: dict[str, Any], files: Mapping[str, str]) -> dict[str, Any]:
+    """Replace ``attach://<part>`` values by the file ids given to those uploaded parts.
+
+    A part sent directly under a parameter's name (``photo=<file>``) becomes that parameter.
+    """
+    attached = set()
+    for name, value in list(raw.items()):
+        if isinstance(value, str) and value.startswith("attach://"):
+            part = value.removeprefix("attach://")
+            attached.add(part)
+            raw[name] = files.get(part, value)
+    for name, file_id in files.items():
+        if name not in attached:
+            raw.setdefault(name, file_id)
+    return raw

@@ -54,6 +54,7 @@ class UpdateQueue:
     allowed: list[str] | None = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _generation: int = 0
+    waiting: int = 0  # long polls waiting right now
 
     async def push(self, update: JsonDict) -> None:
         async with self._changed:
@@ -84,9 +85,13 @@ class UpdateQueue:
             def done() -> bool:
                 return bool(self._ready()) or self._generation != generation
 
-            if wait > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait_for(done), wait)
+            if wait > 0 and not done():
+                self.waiting += 1
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait_for(done), wait)
+                finally:
+                    self.waiting -= 1
             if self._generation != generation:
                 raise PollConflict
             return list(self._ready()[:limit])
@@ -101,7 +106,7 @@ class SandboxState:
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
-        self.bot: JsonDict = self.bot_user(0)
+        self.bot: JsonDict = self.bot_user(config.sandbox_bot_id)
         self.users: dict[int, JsonDict] = {}
         self.messages: dict[tuple[int, int], JsonDict] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
