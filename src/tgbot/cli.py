@@ -57,6 +57,26 @@ def cmd_alembic(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dispatch(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from tgbot.delivery.dispatcher import run_dispatcher
+
+    settings = _settings_and_logging(args)
+    require(settings, *SERVICE_SETTINGS)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_dispatcher(settings, stop)
+
+    asyncio.run(run())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tgbot", description="Support-and-broadcast Telegram bot service."
@@ -89,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="SECONDS",
         help="keep retrying the first connection this long (default: 0, fail at once)",
+    )
+    add(
+        "dispatch",
+        cmd_dispatch,
+        "Run the outbox dispatcher: send queued messages and broadcasts under the rate limits.",
     )
     alembic = add("alembic", cmd_alembic, "Run an alembic command (developers: revision, history).")
     alembic.add_argument("alembic_args", nargs=argparse.REMAINDER)
