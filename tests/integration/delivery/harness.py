@@ -117,25 +117,29 @@ class Db:
     async def add_users(
         self, ids: list[int], *, language: str = "en", subscribed: bool = True
     ) -> None:
-        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
-            async with conn.cursor() as cur:
-                await cur.executemany(
-                    "INSERT INTO tg_users (telegram_id, first_name, language, is_subscribed) "
-                    "VALUES (%s, 'u', %s, %s)",
-                    [(i, language, subscribed) for i in ids],
-                )
+        async with (
+            await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn,
+            conn.cursor() as cur,
+        ):
+            await cur.executemany(
+                "INSERT INTO tg_users (telegram_id, first_name, language, is_subscribed) "
+                "VALUES (%s, 'u', %s, %s)",
+                [(i, language, subscribed) for i in ids],
+            )
 
     async def add_rows(self, chat_ids: list[int], *, prefix: str = "t") -> None:
-        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
-            async with conn.cursor() as cur:
-                await cur.executemany(
-                    "INSERT INTO outbox (chat_id, method, payload, idempotency_key) "
-                    "VALUES (%s, 'sendMessage', %s, %s)",
-                    [
-                        (c, json.dumps({"text": f"hello {n}"}), f"{prefix}:{n}")
-                        for n, c in enumerate(chat_ids)
-                    ],
-                )
+        async with (
+            await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn,
+            conn.cursor() as cur,
+        ):
+            await cur.executemany(
+                "INSERT INTO outbox (chat_id, method, payload, idempotency_key) "
+                "VALUES (%s, 'sendMessage', %s, %s)",
+                [
+                    (c, json.dumps({"text": f"hello {n}"}), f"{prefix}:{n}")
+                    for n, c in enumerate(chat_ids)
+                ],
+            )
 
     async def add_broadcast(self, *, status: str = "running", text: str = "news") -> int:
         return int(
@@ -164,7 +168,8 @@ class Db:
         async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
             cur = await conn.execute("SELECT * FROM broadcasts WHERE id = %s", (broadcast_id,))
             row = await cur.fetchone()
-            assert row is not None and cur.description is not None
+            assert row is not None
+            assert cur.description is not None
             return {d.name: v for d, v in zip(cur.description, row, strict=True)}
 
 

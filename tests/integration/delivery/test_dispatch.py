@@ -38,14 +38,13 @@ async def test_a_new_row_wakes_an_idle_dispatcher_at_once(
 ) -> None:
     # The safety-net poll is 60 s: only the INSERT trigger's NOTIFY can wake it in time.
     proc = launch(outbox_poll_seconds=60)
-    await async_wait_until(
-        lambda: _listening(proc), timeout=30, what="dispatcher listening"
-    )
+    await async_wait_until(lambda: _listening(proc), timeout=30, what="dispatcher listening")
     await db.add_rows([4242])
     await async_wait_until(lambda: _all_sent(db, 1), timeout=5, what="row sent after NOTIFY")
     assert per_chat(await control.delivered()) == {4242: 1}
     sent = await db.execute("SELECT telegram_message_id, sent_at FROM outbox")
-    assert sent[0][0] is not None and sent[0][1] is not None
+    assert sent[0][0] is not None
+    assert sent[0][1] is not None
 
 
 async def _listening(proc: object) -> bool:
