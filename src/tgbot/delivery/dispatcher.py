@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import structlog
 from aiogram import Bot
 from redis.asyncio import Redis
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tgbot.config import Settings
@@ -36,6 +37,7 @@ from tgbot.delivery import metrics
 from tgbot.delivery.backoff import backoff_delay
 from tgbot.delivery.broadcasts import Broadcasts
 from tgbot.delivery.listener import listen
+from tgbot.delivery.metrics import SLOTS_GIVEN_UP
 from tgbot.delivery.ratelimit import Limiter, NoLimiter, RedisLimiter
 from tgbot.delivery.sender import Kind, Outcome, make_bot, send
 from tgbot.delivery.store import DEAD, FAILED, PENDING, SENT, Claimed, OutboxStore, Result
@@ -43,6 +45,8 @@ from tgbot.delivery.store import DEAD, FAILED, PENDING, SENT, Claimed, OutboxSto
 log = structlog.get_logger(__name__)
 
 MAX_LOCAL_WAIT_S = 5.0  # a row waiting longer for its chat goes back to the table
+LATE_TOLERANCE_S = 0.010  # well inside the limiter's 25 ms headroom per second
+MAX_LATE_RETRIES = 3
 FLUSH_INTERVAL_S = 0.05
 FLUSH_BATCH = 500
 COUNTS_EVERY_S = 15.0
@@ -245,6 +249,8 @@ class Dispatcher:
 
     async def _deliver_row(self, entry: _InFlight) -> Result | None:
         row = entry.row
+        late_retries = 0
+        loop = asyncio.get_running_loop()
         while True:
             if self._halted(row):
                 return Result(row.id, PENDING)
@@ -255,7 +261,14 @@ class Dispatcher:
                 return Result(row.id, PENDING, delay=MAX_LOCAL_WAIT_S)
             if slot.granted:
                 if slot.delay > 0:
+                    target = loop.time() + slot.delay
                     await asyncio.sleep(slot.delay)
+                    # Woken too late (a stalled process): sending now would squeeze more than
+                    # the limit into one second at Telegram's end. Give the slot up, take another.
+                    if loop.time() - target > LATE_TOLERANCE_S and late_retries < MAX_LATE_RETRIES:
+                        late_retries += 1
+                        SLOTS_GIVEN_UP.inc()
+                        continue
                 break
             if slot.delay > MAX_LOCAL_WAIT_S:
                 return Result(row.id, PENDING, delay=slot.delay)
@@ -316,10 +329,20 @@ class Dispatcher:
             del self._state.results[:FLUSH_BATCH]
             try:
                 await self.store.complete(batch)
-            except Exception as exc:
-                log.warning("dispatcher.complete_failed", error=type(exc).__name__, rows=len(batch))
+            except (OperationalError, InterfaceError) as exc:  # the database is away: keep them
+                log.warning("dispatcher.complete_failed", reason=_db_reason(exc), rows=len(batch))
                 self._state.results[:0] = batch
                 return
+            except Exception as exc:  # a bad result must not block the others
+                log.error("dispatcher.complete_failed", reason=_db_reason(exc), rows=len(batch))
+                await self._complete_one_by_one(batch)
+
+    async def _complete_one_by_one(self, batch: list[Result]) -> None:
+        for result in batch:
+            try:
+                await self.store.complete([result])
+            except Exception as exc:  # its lease will expire and another attempt is made
+                log.error("dispatcher.result_dropped", outbox_id=result.id, reason=_db_reason(exc))
 
     # --- housekeeping ---------------------------------------------------------------------
     async def _housekeeping(self, halt: asyncio.Event) -> None:
@@ -355,6 +378,12 @@ class Dispatcher:
     async def _refresh_halted(self) -> None:
         ids = {f.row.broadcast_id for f in self._state.inflight.values() if f.row.broadcast_id}
         self._state.halted = await self.broadcasts.halted({i for i in ids if i is not None})
+
+
+def _db_reason(exc: BaseException) -> str:
+    """PostgreSQL's own first line (no SQL, no parameters: they may hold message text)."""
+    orig = getattr(exc, "orig", None)
+    return str(orig or type(exc).__name__).splitlines()[0][:200]
 
 
 async def run_dispatcher(settings: Settings, stop: asyncio.Event) -> None:

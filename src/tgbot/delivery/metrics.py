@@ -25,6 +25,10 @@ SEND_SECONDS = Histogram(
 SEND_RATE = Gauge(
     "tgbot_outbox_send_rate", "Messages this dispatcher sent per second, over the last 10 s."
 )
+SLOTS_GIVEN_UP = Counter(
+    "tgbot_outbox_late_slots_total",
+    "Rate-limit slots given up because the dispatcher woke too late to use them.",
+)
 OLDEST_PENDING = Gauge(
     "tgbot_outbox_oldest_pending_seconds", "Age of the oldest due pending outbox row (0: none)."
 )

@@ -203,7 +203,7 @@ class OutboxStore:
                         "statuses": [r.status for r in results],
                         "codes": [r.code for r in results],
                         "errors": [r.error for r in results],
-                        "delays": [r.delay for r in results],
+                        "delays": [float(r.delay) for r in results],
                         "tg_ids": [r.telegram_message_id for r in results],
                         "incs": [1 if r.counts_attempt else 0 for r in results],
                     },
