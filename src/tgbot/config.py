@@ -123,6 +123,10 @@ class Settings(BaseSettings):
         default=True,
         description="Apply the global and per-chat rate limits; turn off only for benchmarks.",
     )
+    outbox_sender: Literal["aiohttp", "aiogram"] = Field(
+        default="aiohttp",
+        description="HTTP client of the dispatcher: plain aiohttp (faster) or aiogram's Bot.",
+    )
     outbox_batch_size: int = Field(
         default=100, ge=1, le=5000, description="Most outbox rows one claim takes."
     )

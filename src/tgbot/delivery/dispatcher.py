@@ -27,7 +27,6 @@ import time
 from dataclasses import dataclass, field
 
 import structlog
-from aiogram import Bot
 from redis.asyncio import Redis
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -39,7 +38,14 @@ from tgbot.delivery.broadcasts import Broadcasts
 from tgbot.delivery.listener import listen
 from tgbot.delivery.metrics import SLOTS_GIVEN_UP
 from tgbot.delivery.ratelimit import Limiter, NoLimiter, RedisLimiter
-from tgbot.delivery.sender import Kind, Outcome, make_bot, send
+from tgbot.delivery.sender import (
+    AiogramSender,
+    HttpSender,
+    Kind,
+    Outcome,
+    Sender,
+    make_bot,
+)
 from tgbot.delivery.store import DEAD, FAILED, PENDING, SENT, Claimed, OutboxStore, Result
 
 log = structlog.get_logger(__name__)
@@ -80,7 +86,7 @@ class Dispatcher:
         *,
         engine: AsyncEngine | None = None,
         redis: Redis | None = None,
-        bot: Bot | None = None,
+        sender: Sender | None = None,
         owner: str | None = None,
         serve_metrics: bool = True,
     ) -> None:
@@ -103,16 +109,8 @@ class Dispatcher:
             self.limiter = RedisLimiter(self.redis, settings.outbox_global_rate)
         else:
             self.limiter = NoLimiter()
-        self._own_bot = bot is None
-        if bot is None:
-            if settings.telegram_bot_token is None:
-                raise ValueError("TELEGRAM_BOT_TOKEN is required to send")
-            bot = make_bot(
-                settings.telegram_bot_token.get_secret_value(),
-                str(settings.telegram_api_base),
-                connection_limit=settings.outbox_concurrency,
-            )
-        self.bot = bot
+        self._own_sender = sender is None
+        self.sender = sender or make_sender(settings)
         self.store = OutboxStore(self.engine, self.owner, settings.outbox_lease_seconds)
         self.broadcasts = Broadcasts(self.engine, settings.broadcast_expansion_batch)
         self.serve_metrics = serve_metrics
@@ -175,8 +173,8 @@ class Dispatcher:
             await self._close()
 
     async def _close(self) -> None:
-        if self._own_bot:
-            await self.bot.session.close()
+        if self._own_sender:
+            await self.sender.close()
         if self._own_redis and self.redis is not None:
             await self.redis.aclose()
         if self._own_engine:
@@ -277,7 +275,7 @@ class Dispatcher:
             return Result(row.id, PENDING)
         entry.on_the_wire = True
         started = time.perf_counter()
-        outcome = await send(self.bot, row.method, row.chat_id, row.payload)
+        outcome = await self.sender(row.method, row.chat_id, row.payload)
         metrics.SEND_SECONDS.observe(time.perf_counter() - started)
         metrics.SENDS.labels(outcome.code).inc()
         if outcome.kind is Kind.SENT:
@@ -378,6 +376,16 @@ class Dispatcher:
     async def _refresh_halted(self) -> None:
         ids = {f.row.broadcast_id for f in self._state.inflight.values() if f.row.broadcast_id}
         self._state.halted = await self.broadcasts.halted({i for i in ids if i is not None})
+
+
+def make_sender(settings: Settings) -> Sender:
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is required to send")
+    token = settings.telegram_bot_token.get_secret_value()
+    base = str(settings.telegram_api_base)
+    if settings.outbox_sender == "aiogram":
+        return AiogramSender(make_bot(token, base, settings.outbox_concurrency))
+    return HttpSender(token, base, settings.outbox_concurrency)
 
 
 def _db_reason(exc: BaseException) -> str:

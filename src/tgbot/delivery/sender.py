@@ -1,13 +1,24 @@
-"""One Bot API call per outbox row through aiogram, and what its outcome means for the row."""
+"""One Bot API call per outbox row, and what its outcome means for the row.
+
+Two interchangeable senders (``OUTBOX_SENDER``):
+
+- ``aiohttp`` (default): one JSON POST on a shared ``aiohttp`` session; Telegram's error shape
+  (``error_code``, ``description``, ``parameters.retry_after``) is classified exactly as aiogram
+  classifies it. Measured at about twice aiogram's throughput (docs/delivery.md), which the
+  1000 msg/s ceiling needs.
+- ``aiogram``: ``Bot`` with ``AiohttpSession`` and aiogram's typed errors.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import aiogram.methods
+import aiohttp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -95,3 +106,74 @@ async def send(bot: Bot, name: str, chat_id: int, payload: dict[str, Any]) -> Ou
         return Outcome(Kind.TRANSIENT, "network", type(exc).__name__)
     message_id = result.message_id if isinstance(result, Message) else None
     return Outcome(Kind.SENT, "200", telegram_message_id=message_id)
+
+
+class Sender(Protocol):
+    async def __call__(self, name: str, chat_id: int, payload: dict[str, Any]) -> Outcome: ...
+
+    async def close(self) -> None: ...
+
+
+class AiogramSender:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def __call__(self, name: str, chat_id: int, payload: dict[str, Any]) -> Outcome:
+        return await send(self.bot, name, chat_id, payload)
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+
+def classify(status: int, body: dict[str, Any]) -> Outcome:
+    """Telegram's answer to one call, as aiogram's ``check_response`` reads it."""
+    if 200 <= status <= 226 and body.get("ok"):
+        result = body.get("result")
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        return Outcome(Kind.SENT, "200", telegram_message_id=message_id)
+    description = str(body.get("description") or f"HTTP {status}")[:500]
+    parameters = body.get("parameters") or {}
+    if parameters.get("retry_after"):
+        return Outcome(
+            Kind.RETRY_AFTER, "429", description, retry_after=float(parameters["retry_after"])
+        )
+    if status == 400:
+        return Outcome(Kind.REJECTED, "400", description)
+    if status == 403:
+        return Outcome(Kind.BLOCKED, "403", description)
+    if status >= 500:
+        return Outcome(Kind.TRANSIENT, "5xx", description)
+    return Outcome(Kind.TRANSIENT, str(status) if status else "other", description)
+
+
+class HttpSender:
+    """Plain aiohttp: the same requests aiogram makes, as JSON, without its per-call overhead."""
+
+    def __init__(
+        self, token: str, api_base: str, connection_limit: int, timeout: float = 30.0
+    ) -> None:
+        self._prefix = f"{api_base.rstrip('/')}/bot{token}/"
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=connection_limit),
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        )
+
+    async def __call__(self, name: str, chat_id: int, payload: dict[str, Any]) -> Outcome:
+        try:
+            async with self._session.post(
+                self._prefix + name, json={**payload, "chat_id": chat_id}
+            ) as resp:
+                status = resp.status
+                raw = await resp.read()
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return Outcome(Kind.TRANSIENT, "network", type(exc).__name__)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return Outcome(Kind.TRANSIENT, "decode", f"undecodable Bot API response ({status})")
+        return classify(status, body)
+
+    async def close(self) -> None:
+        await self._session.close()
