@@ -77,6 +77,19 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from tgbot.sandbox.config import SandboxConfigError, load_sandbox_config
+    from tgbot.sandbox.server import run
+
+    try:
+        config = load_sandbox_config()
+    except SandboxConfigError as exc:
+        raise ConfigError(exc.lines) from None
+    configure_logging(config.log_level, config.log_format, service="tgbot-sandbox")
+    run(args.host or config.sandbox_host, args.port or config.sandbox_port, config)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tgbot", description="Support-and-broadcast Telegram bot service."
@@ -115,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_dispatch,
         "Run the outbox dispatcher: send queued messages and broadcasts under the rate limits.",
     )
+    sandbox = add(
+        "sandbox",
+        cmd_sandbox,
+        "Run the local Telegram Bot API sandbox with its web chat (development, tests).",
+    )
+    sandbox.add_argument("--host", help="address to bind (default: SANDBOX_HOST)")
+    sandbox.add_argument("--port", type=int, help="port to bind (default: SANDBOX_PORT)")
     alembic = add("alembic", cmd_alembic, "Run an alembic command (developers: revision, history).")
     alembic.add_argument("alembic_args", nargs=argparse.REMAINDER)
     return parser

@@ -1,0 +1,85 @@
+"""The sandbox's own settings: it must start without the bot's DATABASE_URL or token."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tgbot.config_sources import describe_errors
+
+
+class SandboxConfig(BaseSettings):
+    """Settings of ``tgbot sandbox``. Names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", env_ignore_empty=True, hide_input_in_errors=True
+    )
+
+    sandbox_host: str = Field(default="127.0.0.1", description="Address `tgbot sandbox` binds.")
+    sandbox_port: int = Field(
+        default=8081, ge=0, le=65535, description="Port `tgbot sandbox` binds (0: any free port)."
+    )
+    sandbox_bot_username: str = Field(
+        default="sandbox_bot", description="Username getMe reports for the emulated bot."
+    )
+    sandbox_bot_first_name: str = Field(
+        default="Sandbox Bot", description="First name getMe reports for the emulated bot."
+    )
+    sandbox_bot_id: int = Field(
+        default=1,
+        ge=1,
+        description="Bot user id until the bot's first call; then the digits of its token.",
+    )
+    sandbox_webhook_attempts: int = Field(
+        default=5, ge=1, description="Webhook delivery attempts per update before it is dropped."
+    )
+    sandbox_webhook_retry_delay: float = Field(
+        default=1.0, ge=0, description="Seconds before the first webhook retry; doubles each time."
+    )
+    sandbox_webhook_max_delay: float = Field(
+        default=30.0, ge=0, description="Upper bound of one webhook retry delay, in seconds."
+    )
+    sandbox_webhook_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for the bot's webhook to answer."
+    )
+    sandbox_rate_limit: bool = Field(
+        default=False, description="Enforce Telegram's send rate limits (429) from the start."
+    )
+    sandbox_global_rate: float = Field(
+        default=30.0, gt=0, description="Messages per second allowed overall when rate limiting."
+    )
+    sandbox_per_chat_rate: float = Field(
+        default=1.0, gt=0, description="Messages per second allowed per chat when rate limiting."
+    )
+    sandbox_max_recorded_calls: int = Field(
+        default=100_000, ge=1, description="Bot API calls kept for /sandbox/sent (oldest dropped)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Minimum log level."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="json lines (production) or console (human-friendly)."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class SandboxConfigError(Exception):
+    """Settings are invalid; ``lines`` holds one readable line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def load_sandbox_config(**overrides: Any) -> SandboxConfig:
+    """Read the sandbox settings, turning validation errors into :class:`SandboxConfigError`."""
+    try:
+        return SandboxConfig(**overrides)
+    except ValidationError as exc:
+        raise SandboxConfigError(describe_errors(exc)) from None

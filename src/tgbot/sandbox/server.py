@@ -1,0 +1,67 @@
+"""The sandbox's aiohttp application and its blocking runner (``tgbot sandbox``)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import structlog
+from aiohttp import web
+
+from tgbot.sandbox.botapi import BotApi
+from tgbot.sandbox.config import SandboxConfig
+from tgbot.sandbox.control import ControlApi
+from tgbot.sandbox.delivery import Delivery
+from tgbot.sandbox.state import SandboxState
+
+log = structlog.get_logger("tgbot.sandbox")
+
+STATE_KEY = web.AppKey("state", SandboxState)
+DELIVERY_KEY = web.AppKey("delivery", Delivery)
+
+
+def _chat_page() -> str:
+    return resources.files("tgbot.sandbox").joinpath("static/chat.html").read_text("utf-8")
+
+
+def create_app(config: SandboxConfig) -> web.Application:
+    """The Bot API emulator, the control API and the web chat page in one application."""
+    state = SandboxState(config)
+    bot_api: BotApi | None = None
+
+    async def on_reply(reply: dict[str, object]) -> None:
+        assert bot_api is not None
+        await bot_api.run_webhook_reply(reply)
+
+    delivery = Delivery(state, on_reply)
+    bot_api = BotApi(state, delivery)
+    control = ControlApi(state, delivery)
+    page = _chat_page()
+
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def close_delivery(app: web.Application) -> None:
+        await delivery.close()
+
+    app = web.Application(client_max_size=50 * 1024 * 1024)
+    app[STATE_KEY] = state
+    app[DELIVERY_KEY] = delivery
+    app.add_routes(
+        [
+            web.get("/", index),
+            web.get("/healthz", healthz),
+            *control.routes(),
+            web.route("*", r"/bot{token}/{method}", bot_api.handle),
+        ]
+    )
+    app.on_cleanup.append(close_delivery)
+    return app
+
+
+def run(host: str, port: int, config: SandboxConfig) -> None:
+    """Serve until interrupted (SIGINT/SIGTERM)."""
+    log.info("sandbox_starting", host=host, port=port)
+    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
