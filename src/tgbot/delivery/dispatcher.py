@@ -142,6 +142,7 @@ class Dispatcher:
                 self.settings.dispatcher_metrics_port,
             )
             self.metrics_port = runner.addresses[0][1] if runner.addresses else None
+            log.info("dispatcher.http", port=self.metrics_port)
         halt = asyncio.Event()  # stops helpers after the claim loop has drained
         helpers = [
             asyncio.create_task(
@@ -394,6 +395,12 @@ def _db_reason(exc: BaseException) -> str:
     return str(orig or type(exc).__name__).splitlines()[0][:200]
 
 
-async def run_dispatcher(settings: Settings, stop: asyncio.Event) -> None:
-    """Entry point for ``tgbot serve`` (``RUN_DISPATCHER_IN_SERVE``) and ``tgbot dispatch``."""
-    await Dispatcher(settings).run(stop)
+async def run_dispatcher(
+    settings: Settings, stop: asyncio.Event, *, serve_metrics: bool = True
+) -> None:
+    """Entry point for ``tgbot dispatch`` and for ``tgbot serve`` (``RUN_DISPATCHER_IN_SERVE``).
+
+    Inside ``serve`` pass ``serve_metrics=False``: the metrics live on the default Prometheus
+    registry, so the web app's own ``/metrics`` already exposes them.
+    """
+    await Dispatcher(settings, serve_metrics=serve_metrics).run(stop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 
 from tests.integration.delivery.harness import Db, Launcher, SandboxControl, per_chat
@@ -42,6 +43,14 @@ async def test_a_new_row_wakes_an_idle_dispatcher_at_once(
     await db.add_rows([4242])
     await async_wait_until(lambda: _all_sent(db, 1), timeout=5, what="row sent after NOTIFY")
     assert per_chat(await control.delivered()) == {4242: 1}
+    port = next(e["port"] for e in proc.events() if e.get("event") == "dispatcher.http")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+            assert resp.status == 200
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+            exposition = await resp.text()
+    assert 'tgbot_outbox_sends_total{code="200"} 1.0' in exposition
+    assert "tgbot_outbox_send_seconds_bucket" in exposition
     sent = await db.execute("SELECT telegram_message_id, sent_at FROM outbox")
     assert sent[0][0] is not None
     assert sent[0][1] is not None
