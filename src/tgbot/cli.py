@@ -111,6 +111,26 @@ def cmd_alembic(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dispatch(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from tgbot.delivery.dispatcher import run_dispatcher
+
+    settings = _settings_and_logging(args)
+    require(settings, *SERVICE_SETTINGS)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_dispatcher(settings, stop)
+
+    asyncio.run(run())
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from tgbot.sandbox.config import SandboxConfigError, load_sandbox_config
     from tgbot.sandbox.server import run
@@ -164,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     set_webhook.add_argument(
         "--force", action="store_true", help="call setWebhook even if it looks unchanged"
+    )
+    add(
+        "dispatch",
+        cmd_dispatch,
+        "Run the outbox dispatcher: send queued messages and broadcasts under the rate limits.",
     )
     sandbox = add(
         "sandbox",

@@ -147,6 +147,64 @@ class Settings(BaseSettings):
         default=48, ge=1, description="How long update ids are remembered for deduplication."
     )
 
+    # --- delivery: the outbox dispatcher (`tgbot dispatch`) ------------------------------
+    outbox_global_rate: int = Field(
+        default=30,
+        ge=1,
+        le=1000,
+        description="Messages per second all dispatchers together may send (Redis-shared).",
+    )
+    outbox_rate_limits_enabled: bool = Field(
+        default=True,
+        description="Apply the global and per-chat rate limits; turn off only for benchmarks.",
+    )
+    outbox_sender: Literal["aiohttp", "aiogram"] = Field(
+        default="aiohttp",
+        description="HTTP client of the dispatcher: plain aiohttp (faster) or aiogram's Bot.",
+    )
+    outbox_batch_size: int = Field(
+        default=100, ge=1, le=5000, description="Most outbox rows one claim takes."
+    )
+    outbox_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a claimed row is reserved; after it other dispatchers retry it.",
+    )
+    outbox_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts (5xx, network errors) before a row goes dead."
+    )
+    outbox_concurrency: int = Field(
+        default=64, ge=1, le=1000, description="Sends one dispatcher keeps in flight."
+    )
+    outbox_retry_base_seconds: float = Field(
+        default=1.0, gt=0, description="First retry delay; doubles per attempt, with jitter."
+    )
+    outbox_retry_max_seconds: float = Field(default=300.0, gt=0, description="Longest retry delay.")
+    outbox_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="Safety-net poll interval when no NOTIFY arrives (LISTEN wakes it sooner).",
+    )
+    broadcast_expansion_batch: int = Field(
+        default=2000,
+        ge=100,
+        le=10000,
+        description="Recipients a broadcast expands into outbox rows per transaction.",
+    )
+    dispatcher_metrics_port: int = Field(
+        default=8082,
+        ge=0,
+        le=65535,
+        description="Port of the dispatcher's /healthz and /metrics (0: any free port).",
+    )
+    dispatcher_metrics_host: str = Field(
+        default="0.0.0.0",  # noqa: S104
+        description="Address the dispatcher's /healthz and /metrics bind.",
+    )
+    run_dispatcher_in_serve: bool = Field(
+        default=False, description="Run the outbox dispatcher inside `tgbot serve` too."
+    )
+
     # --- database pool -------------------------------------------------------------------
     database_pool_size: int = Field(default=10, ge=1, description="SQLAlchemy pool size.")
     database_connect_timeout: float = Field(

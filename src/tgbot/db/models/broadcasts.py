@@ -40,6 +40,11 @@ class Broadcast(Base):
     sent_count: Mapped[int] = mapped_column(Integer, server_default="0")
     failed_count: Mapped[int] = mapped_column(Integer, server_default="0")
     blocked_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    skipped_count: Mapped[int] = mapped_column(
+        Integer,
+        server_default="0",
+        comment="Rows skipped because the user unsubscribed, blocked or was banned first",
+    )
     created_by_admin_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

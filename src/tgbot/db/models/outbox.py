@@ -23,6 +23,12 @@ class OutboxMessage(Base):
             "next_attempt_at",
             postgresql_where=text("status = 'pending'"),
         ),
+        # Direct messages (admin replies, notifications) are claimed ahead of broadcasts.
+        Index(
+            "ix_outbox_due_direct",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending' AND broadcast_id IS NULL"),
+        ),
         Index(
             "ix_outbox_leased",
             "leased_until",

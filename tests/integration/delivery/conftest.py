@@ -1,0 +1,54 @@
+"""Fixtures of the delivery tests: a migrated database each, clean Redis, a reset sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.integration.delivery.harness import Db, Launcher, SandboxControl
+from tests.support.sandbox import sandbox  # noqa: F401 - the shared sandbox fixture
+
+
+@pytest.fixture
+def delivery_db_url(fresh_db_url: str) -> str:
+    from tgbot.db.migrate import migrate
+
+    migrate(fresh_db_url)
+    return fresh_db_url
+
+
+@pytest.fixture
+def db(delivery_db_url: str) -> Db:
+    return Db(delivery_db_url)
+
+
+@pytest.fixture
+def clean_redis(redis_url: str) -> str:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    return redis_url
+
+
+@pytest.fixture
+async def control(sandbox) -> AsyncIterator[SandboxControl]:  # type: ignore[no-untyped-def]  # noqa: F811
+    ctl = SandboxControl(sandbox.base_url)
+    await ctl.reset()
+    yield ctl
+    await ctl.reset()
+
+
+@pytest.fixture
+def launch(
+    delivery_db_url: str,
+    clean_redis: str,
+    sandbox,  # type: ignore[no-untyped-def]  # noqa: F811
+    control: SandboxControl,
+    tmp_path: Path,
+) -> Iterator[Launcher]:
+    launcher = Launcher(delivery_db_url, clean_redis, sandbox.base_url, sandbox.token, tmp_path)
+    yield launcher
+    launcher.stop_all()

@@ -1,0 +1,166 @@
+"""Broadcasts through real dispatcher processes: counters, skips, pause/resume/cancel, SIGKILL."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.integration.delivery.harness import Db, Launcher, SandboxControl, per_chat
+from tests.support.waiting import async_wait_until
+from tgbot.config import postgres_url_for
+from tgbot.delivery.broadcasts import Broadcasts
+
+
+async def _status(db: Db, broadcast_id: int, status: str) -> bool:
+    return (await db.broadcast(broadcast_id))["status"] == status
+
+
+async def test_broadcast_reaches_its_audience_with_correct_counters(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    await db.add_users(list(range(100, 130)))  # the audience (en)
+    await db.add_users(list(range(200, 205)), language="ru")  # other language
+    await db.add_users(list(range(300, 305)), subscribed=False)  # not subscribed
+    await db.execute("UPDATE tg_users SET is_banned = true WHERE telegram_id = 100")
+    await control.faults(blocked_chats=[101], unknown_chats=[102])
+    broadcast_id = await db.add_broadcast(status="draft")
+    await db.execute(
+        "UPDATE broadcasts SET audience_language = 'en' WHERE id = %s", (broadcast_id,)
+    )
+    launch(outbox_global_rate=200, broadcast_expansion_batch=100)
+    await db.set_broadcast_status(broadcast_id, "running")
+
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=60, what="broadcast done"
+    )
+    b = await db.broadcast(broadcast_id)
+    assert b["total_count"] == 29  # 30 "en" subscribers minus the banned one
+    assert (b["sent_count"], b["blocked_count"], b["failed_count"]) == (27, 1, 1)
+    assert b["skipped_count"] == 0
+    assert b["expanded_at"] is not None
+    assert b["finished_at"] is not None
+    delivered = per_chat(await control.delivered())
+    assert set(delivered) == set(range(103, 130))
+    assert max(delivered.values()) == 1
+    assert await db.scalar("SELECT is_blocked FROM tg_users WHERE telegram_id = 101")
+    # A user who joins after the expansion is not added.
+    await db.add_users([131])
+    assert (await db.broadcast(broadcast_id))["total_count"] == 29
+
+
+async def test_user_who_unsubscribes_before_the_send_is_skipped(
+    db: Db, launch: Launcher, control: SandboxControl, delivery_db_url: str
+) -> None:
+    await db.add_users([11, 12, 13])
+    broadcast_id = await db.add_broadcast(status="running")
+    # Expand without any dispatcher running (the same library call a dispatcher makes).
+    engine = create_async_engine(postgres_url_for(delivery_db_url))
+    try:
+        step = await Broadcasts(engine, batch_size=100).expand_batch(broadcast_id)
+    finally:
+        await engine.dispose()
+    assert step is not None
+    assert step.finished
+    assert step.inserted == 3
+    await db.execute("UPDATE tg_users SET is_subscribed = false WHERE telegram_id = 12")
+    launch()
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=30, what="broadcast done"
+    )
+    b = await db.broadcast(broadcast_id)
+    assert (b["total_count"], b["sent_count"], b["skipped_count"]) == (3, 2, 1)
+    assert per_chat(await control.delivered()) == {11: 1, 13: 1}
+    assert (await db.statuses(broadcast_id))["cancelled"] == 1
+
+
+async def test_pause_resume_and_cancel_take_effect_within_seconds(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    users = list(range(10_000, 10_200))
+    await db.add_users(users)
+    first = await db.add_broadcast(status="running", text="first")
+    launch(outbox_global_rate=20)
+
+    async def some_sent() -> bool:
+        return len(await control.delivered()) >= 20
+
+    await async_wait_until(some_sent, timeout=30, what="broadcast under way")
+    await db.set_broadcast_status(first, "paused")
+
+    async def quiet() -> bool:  # claimed rows were sent or given back
+        return (await db.statuses(first))["sending"] == 0
+
+    await async_wait_until(quiet, timeout=5, what="no row in flight after pause")
+    at_pause = len(await control.delivered())
+    # The dispatcher is alive: a reply written now is delivered while the broadcast is paused.
+    await db.add_rows([42], prefix="reply")
+    await async_wait_until(
+        lambda: _chat_delivered(control, 42), timeout=5, what="reply delivered while paused"
+    )
+    assert len(await control.delivered()) == at_pause + 1
+    assert (await db.broadcast(first))["status"] == "paused"
+
+    await db.set_broadcast_status(first, "running")
+    await async_wait_until(lambda: _status(db, first, "done"), timeout=60, what="first done")
+    b = await db.broadcast(first)
+    assert b["sent_count"] == len(users)
+    broadcast_calls = [c for c in await control.delivered() if c["chat_id"] != 42]
+    assert max(per_chat(broadcast_calls).values()) == 1
+
+    # Cancel: pending rows become cancelled and nothing more of it is sent.
+    second = await db.add_broadcast(status="running", text="second")
+
+    async def second_under_way() -> bool:
+        return (await db.broadcast(second))["sent_count"] >= 10
+
+    await async_wait_until(second_under_way, timeout=30, what="second under way")
+    await db.set_broadcast_status(second, "cancelled")
+
+    async def cancelled() -> bool:
+        s = await db.statuses(second)
+        return s["pending"] == 0 and s["sending"] == 0
+
+    await async_wait_until(cancelled, timeout=5, what="pending rows cancelled")
+    b = await db.broadcast(second)
+    s = await db.statuses(second)
+    assert b["status"] == "cancelled"
+    assert b["finished_at"] is not None
+    assert s["sent"] == b["sent_count"]
+    assert s["cancelled"] == b["total_count"] - s["sent"]
+    before = len(await control.delivered())
+    await db.add_rows([43], prefix="reply2")
+    await async_wait_until(
+        lambda: _chat_delivered(control, 43), timeout=5, what="reply delivered after cancel"
+    )
+    assert len(await control.delivered()) == before + 1
+
+
+async def _chat_delivered(control: SandboxControl, chat_id: int) -> bool:
+    return any(c["chat_id"] == chat_id for c in await control.delivered())
+
+
+async def test_sigkill_mid_broadcast_loses_nothing_and_duplicates_are_bounded(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    users = list(range(50_000, 50_600))
+    await db.add_users(users)
+    broadcast_id = await db.add_broadcast(status="running")
+    settings = {"outbox_global_rate": 100, "outbox_lease_seconds": 3, "outbox_batch_size": 50}
+    victim = launch(**settings)
+
+    async def halfway() -> bool:
+        return len(await control.delivered()) >= 200
+
+    await async_wait_until(halfway, timeout=60, what="broadcast under way")
+    victim.kill()  # SIGKILL: no cleanup, its leased rows stay 'sending' until the lease ends
+    in_flight = (await db.statuses(broadcast_id))["sending"]
+    launch(**settings)
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=90, what="broadcast done"
+    )
+    delivered = per_chat(await control.delivered())
+    assert set(delivered) == set(users)  # every row delivered
+    duplicates = sum(n - 1 for n in delivered.values())
+    print(f"\nSIGKILL test: {in_flight} rows leased at the kill, {duplicates} duplicates")
+    assert duplicates <= in_flight
+    b = await db.broadcast(broadcast_id)
+    assert b["sent_count"] == len(users)
