@@ -1,0 +1,61 @@
+"""gunicorn settings: ``gunicorn -c python:tgadmin.gunicorn_conf tgadmin.asgi:application``.
+
+Reads PORT and WEB_CONCURRENCY, and checks the panel's settings before any worker starts:
+a bad or missing setting prints ``config error: NAME: ...`` lines and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tgadmin.config import ConfigError, settings_from_environment
+
+
+class ServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_ignore_empty=True)
+
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the panel listens on.")
+    web_concurrency: int = Field(default=2, ge=1, description="Number of worker processes.")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or *).",
+    )
+
+
+def _load() -> ServerSettings:
+    try:
+        settings_from_environment()
+        return ServerSettings()
+    except ConfigError as exc:
+        lines = exc.lines
+    except ValidationError as exc:
+        from tgbot.config_sources import describe_errors
+
+        lines = describe_errors(exc)
+    for line in lines:
+        print(line, file=sys.stderr)
+    raise SystemExit(2)
+
+
+_server = _load()
+
+bind = [f"0.0.0.0:{_server.port}"]
+workers = _server.web_concurrency
+worker_class = "uvicorn_worker.UvicornWorker"
+forwarded_allow_ips = _server.forwarded_allow_ips
+accesslog = "-"
+errorlog = "-"
+graceful_timeout = 20
+timeout = 60
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop a dead worker's samples from prometheus-client's multiprocess directory."""
+    if settings_from_environment().prometheus_multiproc_dir:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
