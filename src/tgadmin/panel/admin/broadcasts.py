@@ -9,8 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import linebreaksbr
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html, linebreaks
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -117,7 +118,7 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
     def preview(self, obj: Broadcast) -> SafeString:
         return format_html(
             '<div class="tg-preview" id="tg-preview">{}</div>',
-            SafeString(linebreaks(obj.text or "", autoescape=True)),
+            SafeString(linebreaksbr(obj.text or "", autoescape=True)),
         )
 
     @admin.display(description=_("recipients now"))

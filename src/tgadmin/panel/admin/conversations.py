@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.http import HttpRequest
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, linebreaks
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -60,9 +61,9 @@ class MessageInline(admin.TabularInline[Message, Conversation]):
     def body(self, obj: Message) -> SafeString:
         if obj.content_type != "text":
             return format_html(
-                "<em>[{}]</em>{}", obj.content_type, linebreaks(obj.text or "", autoescape=True)
+                "<em>[{}]</em>{}", obj.content_type, linebreaksbr(obj.text or "", autoescape=True)
             )
-        return SafeString(linebreaks(obj.text or "", autoescape=True))
+        return SafeString(linebreaksbr(obj.text or "", autoescape=True))
 
     @admin.display(description=_("delivery"))
     def delivery(self, obj: Message) -> str:

@@ -7,7 +7,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.utils.html import format_html, linebreaks
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext
@@ -56,7 +57,7 @@ class BotTextAdmin(AuditedAdmin[BotText]):
             '<div class="tg-default" id="tg-default" data-defaults="{}" data-none="{}">{}</div>',
             json.dumps(DEFAULT_TEXTS, ensure_ascii=False),
             gettext("no built-in default"),
-            SafeString(linebreaks(current, autoescape=True)) if current else "—",
+            SafeString(linebreaksbr(current, autoescape=True)) if current else "—",
         )
 
     def get_readonly_fields(self, request: Any, obj: BotText | None = None) -> Any:
