@@ -111,3 +111,21 @@ def db(admin_db_url: str) -> Iterator[None]:
     finally:
         transaction.set_rollback(True)
         atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def static_root(admin_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """``collectstatic`` output, as production serves it (hashed, compressed names)."""
+    import subprocess
+
+    root = str(tmp_path_factory.mktemp("static"))
+    result = subprocess.run(
+        [tgadmin_executable(), "collectstatic", "--no-input", "-v", "0"],
+        env=base_env(DATABASE_URL=admin_db_url, SECRET_KEY=SECRET_KEY, STATIC_ROOT=root),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return root

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.admin.conftest import SECRET_KEY, base_env, tgadmin_executable
+from tests.integration.admin.conftest import SECRET_KEY, base_env
 from tests.support.waiting import wait_until
 
 
@@ -42,24 +42,15 @@ def fetch(url: str) -> tuple[int, str, dict[str, str]]:
 
 
 @pytest.fixture
-def server(admin_db_url: str, tmp_path: Path) -> Iterator[str]:
+def server(admin_db_url: str, static_root: str, tmp_path: Path) -> Iterator[str]:
     env = base_env(
         DATABASE_URL=admin_db_url,
         SECRET_KEY=SECRET_KEY,
         ALLOWED_HOSTS="127.0.0.1",
-        STATIC_ROOT=str(tmp_path / "static"),
+        STATIC_ROOT=static_root,
         PORT=str(free_port()),
         WEB_CONCURRENCY="1",
     )
-    collected = subprocess.run(
-        [tgadmin_executable(), "collectstatic", "--no-input", "-v", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert collected.returncode == 0, collected.stderr
     log = (tmp_path / "gunicorn.log").open("w")
     process = subprocess.Popen(gunicorn_command(), env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{env['PORT']}"
