@@ -57,3 +57,13 @@ def test_language_follows_the_browser(db: None) -> None:
     assert "Имя пользователя" in page
     page = Client().get("/admin/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Username" in page
+
+
+def test_panel_speaks_russian(db: None) -> None:
+    client = f.client_for(f.staff("admins"))
+    page = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Администрирование Telegram-бота" in page
+    assert "Рассылки" in page
+    assert "Тексты бота" in page
+    users = client.get("/admin/panel/telegramuser/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Заблокировать выбранных пользователей" in users
