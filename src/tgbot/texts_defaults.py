@@ -1,45 +1,58 @@
-"""The bot's built-in texts, per key and language. Admins override them in ``bot_texts``.
+"""Built-in bot texts per key and language. The admin may override any of them (bot_texts).
 
-A plain dict with no imports: the admin panel reads it too (its image has no bot dependencies).
+Plain data with no imports: the admin panel reads it too, to show the default beside an edit.
+Placeholders use str.format names: {name}.
 """
+
+SUPPORTED_LANGUAGES = ("en", "ru")
 
 DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "start": {
-        "en": "Hello! Write your question here and our team will answer you.",
-        "ru": "Здравствуйте! Напишите ваш вопрос здесь, и наша команда ответит вам.",
+        "en": "Hello, {name}! Write your question here and our team will answer. "
+        "/help shows what I can do.",
+        "ru": "Здравствуйте, {name}! Напишите свой вопрос здесь, и наша команда ответит. "
+        "/help — что я умею.",
     },
     "help": {
-        "en": "Send a message to reach support. /subscribe for news, /unsubscribe to stop, "
-        "/language to change the language.",
-        "ru": "Отправьте сообщение, чтобы связаться с поддержкой. /subscribe — подписаться на "
-        "новости, /unsubscribe — отписаться, /language — сменить язык.",
+        "en": "Send me a message and a person from our team will reply.\n"
+        "/language — choose the language\n"
+        "/subscribe — receive our news\n"
+        "/unsubscribe — stop receiving news",
+        "ru": "Напишите сообщение, и сотрудник нашей команды ответит.\n"
+        "/language — выбрать язык\n"
+        "/subscribe — получать новости\n"
+        "/unsubscribe — отписаться от новостей",
     },
     "language_prompt": {
         "en": "Choose your language:",
         "ru": "Выберите язык:",
     },
     "language_saved": {
-        "en": "Language saved: English.",
-        "ru": "Язык сохранён: русский.",
+        "en": "Language set: English.",
+        "ru": "Язык установлен: русский.",
     },
     "subscribed": {
-        "en": "You are subscribed to our news.",
-        "ru": "Вы подписаны на наши новости.",
+        "en": "You are subscribed to our news. /unsubscribe to stop.",
+        "ru": "Вы подписаны на новости. /unsubscribe — отписаться.",
+    },
+    "already_subscribed": {
+        "en": "You are already subscribed.",
+        "ru": "Вы уже подписаны.",
     },
     "unsubscribed": {
-        "en": "You are unsubscribed. /subscribe to come back.",
-        "ru": "Вы отписались. /subscribe — чтобы вернуться.",
+        "en": "You will no longer receive our news. /subscribe to come back.",
+        "ru": "Вы больше не будете получать новости. /subscribe — подписаться снова.",
+    },
+    "already_unsubscribed": {
+        "en": "You are not subscribed.",
+        "ru": "Вы не подписаны.",
     },
     "message_received": {
-        "en": "Thanks! We received your message and will reply soon.",
-        "ru": "Спасибо! Мы получили ваше сообщение и скоро ответим.",
+        "en": "Thank you! Your message has been passed to our team.",
+        "ru": "Спасибо! Ваше сообщение передано нашей команде.",
     },
     "throttled": {
         "en": "You are sending messages too fast. Please wait a moment.",
-        "ru": "Вы отправляете сообщения слишком часто. Подождите немного.",
-    },
-    "blocked_notice": {
-        "en": "You cannot send messages to support.",
-        "ru": "Вы не можете отправлять сообщения в поддержку.",
+        "ru": "Вы отправляете сообщения слишком часто. Пожалуйста, подождите немного.",
     },
 }

@@ -3,42 +3,19 @@
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.integration.admin.conftest import SECRET_KEY, base_env
-from tests.support.waiting import wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def gunicorn_command() -> list[str]:
-    return [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "-c",
-        "python:tgadmin.gunicorn_conf",
-        "tgadmin.asgi:application",
-    ]
-
-
-def fetch(url: str) -> tuple[int, str, dict[str, str]]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - local test server
-            return response.status, response.read().decode(), dict(response.headers)
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode(), dict(exc.headers)
+from tests.integration.admin.panel_server import (
+    fetch,
+    free_port,
+    gunicorn_command,
+    running_panel,
+)
 
 
 @pytest.fixture
@@ -48,19 +25,9 @@ def server(admin_db_url: str, static_root: str, tmp_path: Path) -> Iterator[str]
         SECRET_KEY=SECRET_KEY,
         ALLOWED_HOSTS="127.0.0.1",
         STATIC_ROOT=static_root,
-        PORT=str(free_port()),
-        WEB_CONCURRENCY="1",
     )
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(gunicorn_command(), env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{env['PORT']}"
-    try:
-        wait_until(lambda: fetch(f"{base}/healthz")[0] == 200, timeout=60, what="gunicorn up")
+    with running_panel(env, tmp_path / "gunicorn.log") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def test_serves_login_page_and_static(server: str) -> None:

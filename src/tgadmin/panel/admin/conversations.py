@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
@@ -115,6 +115,9 @@ class ConversationAdmin(AuditedAdmin[Conversation]):
     readonly_fields = ("user_link", "status", "created_at", "last_activity_at", "closed_at")
     inlines = (MessageInline,)
 
+    class Media:
+        css = {"all": ("panel/admin.css",)}
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Conversation], search_term: str
     ) -> tuple[QuerySet[Conversation], bool]:
@@ -159,6 +162,10 @@ class ConversationAdmin(AuditedAdmin[Conversation]):
             message = send_reply(conversation=obj, text=text, author=request.user)  # type: ignore[arg-type]
             audit.record_for(request.user, "reply", obj, {"message_id": message.pk})
             self.message_user(request, gettext("Reply queued for delivery."), messages.SUCCESS)
+
+    def response_change(self, request: HttpRequest, obj: Conversation) -> HttpResponse:
+        # Saving here only ever sends a reply: stay on the conversation, say nothing else.
+        return HttpResponseRedirect(request.path)
 
     def construct_change_message(
         self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
