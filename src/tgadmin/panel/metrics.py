@@ -31,9 +31,14 @@ LATENCY = Histogram(
 METHODS = {"GET", "POST", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
+PROBE_ROUTES = {"/healthz": "healthz", "/readyz": "readyz", "/metrics": "metrics"}
+
+
 def _route(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
-    return match.view_name if match is not None and match.view_name else "unmatched"
+    if match is not None and match.view_name:
+        return str(match.view_name)
+    return PROBE_ROUTES.get(request.path_info, "unmatched")
 
 
 class MetricsMiddleware:

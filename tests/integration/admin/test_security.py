@@ -20,10 +20,15 @@ from django.test import Client
 c = Client(HTTP_HOST="admin.example.com")
 plain = c.get("/admin/login/")
 health = c.get("/healthz")
+by_ip = Client(HTTP_HOST="10.1.2.3:8000")
+probe_by_ip = [by_ip.get(p).status_code for p in ("/healthz", "/readyz", "/metrics")]
+page_by_ip = by_ip.get("/admin/login/", secure=True).status_code
 secure = c.get("/admin/login/", secure=True)
 print(json.dumps({
     "plain": [plain.status_code, plain.get("Location", "")],
     "health": health.status_code,
+    "probe_by_ip": probe_by_ip,
+    "page_by_ip": page_by_ip,
     "secure": secure.status_code,
     "hsts": secure.get("Strict-Transport-Security", ""),
     "csrf_cookie_secure": bool(secure.cookies["csrftoken"]["secure"]),
@@ -58,6 +63,8 @@ def test_behind_tls_redirects_and_secures(admin_db_url: str, static_root: str) -
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["plain"] == [301, "https://admin.example.com/admin/login/"]
     assert seen["health"] == 200  # probes speak plain HTTP inside the cluster
+    assert seen["probe_by_ip"] == [200, 200, 200]  # and use the pod's address as host
+    assert seen["page_by_ip"] == 400  # everything else checks ALLOWED_HOSTS
     assert seen["secure"] == 200
     assert seen["hsts"] == "max-age=31536000; includeSubDomains; preload"
     assert seen["csrf_cookie_secure"] is True
