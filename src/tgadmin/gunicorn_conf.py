@@ -28,7 +28,14 @@ class ServerSettings(BaseSettings):
 
 def _load() -> ServerSettings:
     try:
-        settings_from_environment()
+        panel = settings_from_environment()
+        if not panel.debug and not panel.allowed_hosts:
+            raise ConfigError(
+                [
+                    "config error: ALLOWED_HOSTS: is required to serve unless DEBUG "
+                    "(comma-separated host names, e.g. admin.example.com)"
+                ]
+            )
         return ServerSettings()
     except ConfigError as exc:
         lines = exc.lines

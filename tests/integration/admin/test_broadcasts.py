@@ -155,3 +155,20 @@ def test_operator_sees_but_cannot_control_broadcasts(audience: None) -> None:
     assert transition(client, broadcast, "start") == 403
     assert broadcast.status == "draft"
     assert client.get(reverse("admin:panel_broadcast_add")).status_code == 403
+
+
+def test_only_drafts_can_be_deleted(audience: None) -> None:
+    draft = Broadcast.objects.create(title="draft", text="x")
+    running = Broadcast.objects.create(title="running", text="x", status="running")
+    client = f.client_for(f.staff("admins"))
+    listing = client.get(reverse("admin:panel_broadcast_changelist")).content.decode()
+    assert 'value="delete_selected"' not in listing
+    assert (
+        client.post(
+            reverse("admin:panel_broadcast_delete", args=[running.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    client.post(reverse("admin:panel_broadcast_delete", args=[draft.pk]), {"post": "yes"})
+    assert list(Broadcast.objects.values_list("title", flat=True)) == ["running"]
+    assert AdminAuditLog.objects.filter(action="delete", object_id=str(draft.pk)).exists()

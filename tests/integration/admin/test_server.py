@@ -61,3 +61,20 @@ def test_bad_settings_stop_gunicorn_with_exit_2(tmp_path: Path) -> None:
         "config error: SECRET_KEY: is required but not set"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_serving_without_allowed_hosts_is_refused(admin_db_url: str) -> None:
+    result = subprocess.run(
+        gunicorn_command(),
+        env=base_env(DATABASE_URL=admin_db_url, SECRET_KEY=SECRET_KEY, PORT=str(free_port())),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("config error: ALLOWED_HOSTS: is required to serve unless DEBUG")
+    )

@@ -153,6 +153,11 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
             return False
         return super().has_delete_permission(request, obj)
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # only drafts may go, one at a time
+        return actions
+
     def save_model(self, request: HttpRequest, obj: Broadcast, form: Any, change: bool) -> None:
         if not change:
             obj.created_by_admin_id = request.user.pk
