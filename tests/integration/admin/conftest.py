@@ -1,7 +1,7 @@
 """Django for the admin tests: settings from a controlled environment, the harness's database.
 
 Django is set up at import (settings only, no connection); the session fixture then points the
-connection at ``migrated_db_url`` (alembic head) and runs ``migrate`` for Django's own tables.
+connection at a database of its own at alembic head and runs ``migrate`` for Django's tables.
 Each test runs in a transaction that is rolled back.
 """
 
@@ -17,6 +17,8 @@ from pathlib import Path
 
 import django
 import pytest
+
+from tests.support import services
 
 SECRET_KEY = secrets.token_urlsafe(50)
 PLACEHOLDER_URL = "postgresql://placeholder@127.0.0.1:1/placeholder"
@@ -85,18 +87,27 @@ def base_env(**values: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def admin_db_url(migrated_db_url: str) -> str:
-    """``migrated_db_url`` with Django's own tables migrated; Django's connection uses it."""
+def admin_db_url(pg_server: services.PostgresServer) -> Iterator[str]:
+    """A database at alembic head plus Django's own tables; Django's connection uses it.
+
+    Its own database rather than the shared ``migrated_db_url``: Django's tables there would show
+    up as drift in ``alembic check`` (tests/integration/db) for the rest of the session.
+    """
     from django.core.management import call_command
     from django.db import connections
 
     from tgadmin.dburl import database_settings
+    from tgbot.db.migrate import migrate
 
+    url = pg_server.create_database("tgadmin")
+    migrate(url)
     connection = connections["default"]
     connection.close()
-    connection.settings_dict.update(database_settings(migrated_db_url))
+    connection.settings_dict.update(database_settings(url))
     call_command("migrate", verbosity=0, interactive=False)
-    return migrated_db_url
+    yield url
+    connections.close_all()
+    pg_server.drop_database(url)
 
 
 @pytest.fixture
