@@ -138,7 +138,7 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
 
     @admin.display(description=_("progress"))
     def progress_column(self, obj: Broadcast) -> SafeString:
-        return progress_bar(obj)
+        return progress_bar(obj, reverse("admin:panel_broadcast_progress", args=[obj.pk]))
 
     @admin.display(description=_("audience"), ordering="audience_language")
     def audience(self, obj: Broadcast) -> str:

@@ -44,6 +44,7 @@ class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
     ordering = ("-id",)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts are COUNT(*) per filter choice
     exclude = ("payload",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:

@@ -45,7 +45,10 @@
         for (const part of ["sent", "failed", "blocked", "pending", "total"]) {
           box.querySelector(".tg-n-" + part).textContent = data[part];
         }
-        const status = document.querySelector(".field-status .readonly");
+        const row = box.closest("tr");
+        const status = row
+          ? row.querySelector("td.field-status")
+          : document.querySelector(".field-status .readonly");
         if (status) status.textContent = data.status_display;
         if (!data.live) clearInterval(timer);
       }, 2000);
