@@ -1,5 +1,9 @@
 """Broadcast state changes made by admins. The dispatcher expands the audience and sends.
 
+The admin writes only ``broadcasts.status``; the dispatcher (``tgbot.delivery.broadcasts``) starts
+due scheduled broadcasts, holds back paused ones, cancels the pending rows of cancelled ones and
+marks finished ones ``done``.
+
 Every change is one conditional UPDATE, so two admins (or the dispatcher) cannot race a
 broadcast into an impossible state.
 """
@@ -10,7 +14,6 @@ import datetime as dt
 from enum import StrEnum
 
 from django.db.models import QuerySet
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tgadmin.panel.models import Broadcast, TelegramUser
@@ -53,31 +56,19 @@ def _still_waiting(broadcast: Broadcast, now: dt.datetime) -> bool:
 
 
 def apply(broadcast: Broadcast, transition: Transition, now: dt.datetime | None = None) -> bool:
-    """Move ``broadcast`` along ``transition``; False if its current status does not allow it."""
+    """Move ``broadcast`` along ``transition``; False if its current status does not allow it.
+
+    Only ``status`` (and ``updated_at``) is written: the dispatcher stamps ``started_at`` and
+    ``finished_at``, expands the audience (adding to ``total_count``) and keeps the counters.
+    """
     now = now or timezone.now()
     rows = Broadcast.objects.filter(pk=broadcast.pk, status__in=ALLOWED_FROM[transition])
-    if transition is Transition.START:
-        # The recipient count now; the dispatcher corrects it when it expands the audience.
-        total = audience_count(broadcast.audience_language)
-        if _still_waiting(broadcast, now):
-            changed = rows.update(status=Status.SCHEDULED, total_count=total, updated_at=now)
-        else:
-            changed = rows.update(
-                status=Status.RUNNING,
-                started_at=Coalesce("started_at", now),
-                total_count=total,
-                updated_at=now,
-            )
+    if transition in (Transition.START, Transition.RESUME):
+        target = Status.SCHEDULED if _still_waiting(broadcast, now) else Status.RUNNING
     elif transition is Transition.PAUSE:
-        changed = rows.update(status=Status.PAUSED, updated_at=now)
-    elif transition is Transition.RESUME:
-        if _still_waiting(broadcast, now):
-            changed = rows.update(status=Status.SCHEDULED, updated_at=now)
-        else:
-            changed = rows.update(
-                status=Status.RUNNING, started_at=Coalesce("started_at", now), updated_at=now
-            )
+        target = Status.PAUSED
     else:
-        changed = rows.update(status=Status.CANCELLED, finished_at=now, updated_at=now)
+        target = Status.CANCELLED
+    changed = rows.update(status=target, updated_at=now)
     broadcast.refresh_from_db()
     return changed == 1

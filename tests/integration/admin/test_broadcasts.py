@@ -79,12 +79,13 @@ def test_start_pause_resume_cancel_and_progress(audience: None) -> None:
 
     transition(client, broadcast, "start")
     assert broadcast.status == "running"
-    assert broadcast.started_at is not None
-    assert broadcast.total_count == 3
+    assert broadcast.total_count == 0  # the dispatcher counts while it expands the audience
+    assert progress(client, broadcast)["live"] is True
+
+    # The dispatcher's expansion and counters, as it writes them.
+    Broadcast.objects.filter(pk=broadcast.pk).update(total_count=3, started_at=timezone.now())
     data = progress(client, broadcast)
     assert (data["total"], data["pending"], data["sent"], data["live"]) == (3, 3, 0, True)
-
-    # The dispatcher's counters, as it would write them.
     Broadcast.objects.filter(pk=broadcast.pk).update(sent_count=1, failed_count=1)
     data = progress(client, broadcast)
     assert (data["sent"], data["failed"], data["blocked"], data["pending"]) == (1, 1, 0, 1)
@@ -99,7 +100,6 @@ def test_start_pause_resume_cancel_and_progress(audience: None) -> None:
     assert broadcast.status == "running"
     transition(client, broadcast, "cancel")
     assert broadcast.status == "cancelled"
-    assert broadcast.finished_at is not None
     assert progress(client, broadcast)["live"] is False
 
     actions = list(
@@ -116,8 +116,6 @@ def test_start_with_future_time_schedules(audience: None) -> None:
     client = f.client_for(f.staff("admins"))
     transition(client, broadcast, "start")
     assert broadcast.status == "scheduled"
-    assert broadcast.started_at is None
-    assert broadcast.total_count == 4
     transition(client, broadcast, "pause")
     transition(client, broadcast, "resume")
     assert broadcast.status == "scheduled"  # still waiting for its time
