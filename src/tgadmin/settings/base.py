@@ -7,6 +7,7 @@ status 2 — for every command and server that loads these settings.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import django_stubs_ext
 
@@ -100,7 +101,7 @@ USE_TZ = True
 
 # --- static files (whitenoise) -------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = ENV.static_root.resolve()
+STATIC_ROOT: Path | None = ENV.static_root.resolve()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
