@@ -199,6 +199,46 @@ class AdminSettings(BaseSettings):
         )
 
 
+class ServerSettings(BaseSettings):
+    """gunicorn's settings (``tgadmin.gunicorn_conf``)."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_ignore_empty=True)
+
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the panel listens on.")
+    web_concurrency: int = Field(default=2, ge=1, description="Number of worker processes.")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or *).",
+    )
+
+
+class SuperuserSettings(BaseSettings):
+    """What ``tgadmin ensure-superuser`` creates or updates."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ADMIN_", case_sensitive=False, extra="ignore", env_ignore_empty=True
+    )
+
+    username: str = Field(min_length=1, max_length=150, description="The admin's login name.")
+    password: SecretStr = Field(
+        min_length=8, description="The admin's password (8+ characters). Secret."
+    )
+    email: str = Field(default="", description="The admin's e-mail address.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return with_file_secrets(
+            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+        )
+
+
 class ConfigError(Exception):
     """Settings are missing or invalid; ``lines`` holds one readable line per problem."""
 

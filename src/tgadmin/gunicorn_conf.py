@@ -9,21 +9,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ValidationError
 
-from tgadmin.config import ConfigError, settings_from_environment
-
-
-class ServerSettings(BaseSettings):
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_ignore_empty=True)
-
-    port: int = Field(default=8000, ge=1, le=65535, description="Port the panel listens on.")
-    web_concurrency: int = Field(default=2, ge=1, description="Number of worker processes.")
-    forwarded_allow_ips: str = Field(
-        default="127.0.0.1",
-        description="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or *).",
-    )
+from tgadmin.config import ConfigError, ServerSettings, settings_from_environment
 
 
 def _load() -> ServerSettings:

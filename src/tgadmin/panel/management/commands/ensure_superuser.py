@@ -11,33 +11,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import ValidationError
 
-from tgbot.config_sources import FileSecretError, describe_errors, with_file_secrets
-
-
-class SuperuserSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="ADMIN_", case_sensitive=False, extra="ignore", env_ignore_empty=True
-    )
-
-    username: str = Field(min_length=1, max_length=150, description="The admin's login name.")
-    password: SecretStr = Field(min_length=8, description="The admin's password. Secret.")
-    email: str = Field(default="", description="The admin's e-mail address.")
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return with_file_secrets(
-            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
-        )
+from tgadmin.config import SuperuserSettings
+from tgbot.config_sources import FileSecretError, describe_errors
 
 
 class Command(BaseCommand):
