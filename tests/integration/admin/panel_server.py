@@ -21,12 +21,18 @@ def free_port() -> int:
         return port
 
 
-def gunicorn_command() -> list[str]:
+def gunicorn_command(*, config_module: bool = True, port: int = 0) -> list[str]:
+    """The image's command, or (``config_module=False``) the bare one from the architecture doc."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    if config_module:
+        return [gunicorn, "-c", "python:tgadmin.gunicorn_conf", "tgadmin.asgi:application"]
     return [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "-c",
-        "python:tgadmin.gunicorn_conf",
+        gunicorn,
         "tgadmin.asgi:application",
+        "-k",
+        "uvicorn_worker.UvicornWorker",
+        "--bind",
+        f"127.0.0.1:{port}",
     ]
 
 
@@ -39,13 +45,15 @@ def fetch(url: str) -> tuple[int, str, dict[str, str]]:
 
 
 @contextmanager
-def running_panel(env: dict[str, str], log_path: Path) -> Iterator[str]:
+def running_panel(
+    env: dict[str, str], log_path: Path, *, config_module: bool = True
+) -> Iterator[str]:
     """Start gunicorn with ``env`` (PORT is chosen here); yield its base URL once healthy."""
-    env = {**env, "PORT": str(free_port()), "WEB_CONCURRENCY": "1"}
+    port = free_port()
+    env = {**env, "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    command = gunicorn_command(config_module=config_module, port=port)
     with log_path.open("w") as log:
-        process = subprocess.Popen(
-            gunicorn_command(), env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{env['PORT']}"
         try:
             wait_until(

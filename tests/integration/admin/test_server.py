@@ -18,15 +18,17 @@ from tests.integration.admin.panel_server import (
 )
 
 
-@pytest.fixture
-def server(admin_db_url: str, static_root: str, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(params=[True, False], ids=["gunicorn_conf", "bare_command"])
+def server(
+    request: pytest.FixtureRequest, admin_db_url: str, static_root: str, tmp_path: Path
+) -> Iterator[str]:
     env = base_env(
         DATABASE_URL=admin_db_url,
         SECRET_KEY=SECRET_KEY,
         ALLOWED_HOSTS="127.0.0.1",
         STATIC_ROOT=static_root,
     )
-    with running_panel(env, tmp_path / "gunicorn.log") as base:
+    with running_panel(env, tmp_path / "gunicorn.log", config_module=request.param) as base:
         yield base
 
 
