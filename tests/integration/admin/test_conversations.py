@@ -131,3 +131,28 @@ def test_conversation_list_latest_first_and_filtered_by_user(db: None) -> None:
     searched = client.get(url, {"q": "@BOB_X"}).content.decode()
     assert "@bob_x" in searched
     assert "@alice_x" not in searched
+
+
+def test_long_history_shows_the_newest_messages(db: None) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tgadmin.panel.admin.conversations import HISTORY_LIMIT
+
+    conv = f.conversation()
+    start = timezone.now() - dt.timedelta(days=1)
+    Message.objects.bulk_create(
+        Message(
+            conversation=conv,
+            direction="in",
+            text=f"note-{i:03d}",
+            created_at=start + dt.timedelta(seconds=i),
+        )
+        for i in range(HISTORY_LIMIT + 5)
+    )
+    page = f.client_for(f.staff("operators")).get(change_url(conv)).content.decode()
+    shown = re.findall(r"note-(\d{3})", page)
+    assert len(shown) == HISTORY_LIMIT
+    assert shown[0] == "005"
+    assert shown[-1] == f"{HISTORY_LIMIT + 4:03d}"

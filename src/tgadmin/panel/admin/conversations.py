@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
@@ -24,6 +25,7 @@ from tgadmin.panel.models import Conversation, Message, OutboxMessage
 from tgadmin.panel.replies import send_reply
 
 REPLY_MAX_LENGTH = 4096  # Telegram's limit for one text message
+HISTORY_LIMIT = 200  # the newest messages shown on a conversation page
 
 
 class MessageInline(admin.TabularInline[Message, Conversation]):
@@ -35,7 +37,9 @@ class MessageInline(admin.TabularInline[Message, Conversation]):
     fields = ("created_at", "direction", "author_admin_username", "body", "delivery")
     readonly_fields = fields
     ordering = ("created_at", "id")
-    verbose_name_plural = _("history")
+    verbose_name_plural = lazy(
+        lambda: gettext("history (newest %(limit)d messages)") % {"limit": HISTORY_LIMIT}, str
+    )()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
         latest_delivery = OutboxMessage.objects.filter(message_id=OuterRef("pk")).order_by("-id")
@@ -162,6 +166,22 @@ class ConversationAdmin(AuditedAdmin[Conversation]):
             message = send_reply(conversation=obj, text=text, author=request.user)  # type: ignore[arg-type]
             audit.record_for(request.user, "reply", obj, {"message_id": message.pk})
             self.message_user(request, gettext("Reply queued for delivery."), messages.SUCCESS)
+
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Conversation, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, MessageInline) and obj.pk is not None:
+            # Only the newest messages (ix_messages_conversation_created finds the cut-off).
+            cutoff = (
+                Message.objects.filter(conversation_id=obj.pk)
+                .order_by("-created_at")
+                .values_list("created_at", flat=True)[HISTORY_LIMIT - 1 : HISTORY_LIMIT]
+            )
+            first = next(iter(cutoff), None)
+            if first is not None:
+                kwargs["queryset"] = kwargs["queryset"].filter(created_at__gte=first)
+        return kwargs
 
     def response_change(self, request: HttpRequest, obj: Conversation) -> HttpResponse:
         # Saving here only ever sends a reply: stay on the conversation, say nothing else.
