@@ -1,0 +1,1 @@
+"""The admin panel: Django 5.2 admin over the bot's PostgreSQL tables."""

@@ -1,0 +1,5 @@
+import sys
+
+from tgadmin.cli import main
+
+sys.exit(main())

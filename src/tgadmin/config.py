@@ -1,0 +1,261 @@
+"""The admin panel's settings: read once, from the environment, through one pydantic class.
+
+Shared names with the bot mean the same thing (``DATABASE_URL``, ``REDIS_URL``); every secret
+may also be given as ``<NAME>_FILE``. Only ``tgbot.config_sources`` (pydantic only) is reused:
+the admin image carries none of the bot's dependencies.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from tgbot.config_sources import FileSecretError, describe_errors, with_file_secrets
+
+POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
+REDIS_SCHEMES = {"redis", "rediss", "unix"}
+MIN_SECRET_KEY_LENGTH = 50
+MIN_SECRET_KEY_UNIQUE_CHARS = 5
+
+
+def _check_postgres_url(value: SecretStr) -> SecretStr:
+    parts = urlsplit(value.get_secret_value())
+    if parts.scheme not in POSTGRES_SCHEMES:
+        raise ValueError("must be a postgresql:// URL (postgresql://user:password@host:5432/db)")
+    if not parts.path.strip("/"):
+        raise ValueError("must name a database (postgresql://user:password@host:5432/db)")
+    try:
+        parts.port  # noqa: B018 - raises on a non-numeric port
+    except ValueError as exc:
+        raise ValueError(f"has an invalid port: {exc}") from exc
+    if not parts.hostname and "host=" not in parts.query:
+        raise ValueError("must name a host (postgresql://user:password@host:5432/db)")
+    return value
+
+
+def _check_redis_url(value: SecretStr) -> SecretStr:
+    if urlsplit(value.get_secret_value()).scheme not in REDIS_SCHEMES:
+        raise ValueError("must be a redis:// URL (redis://host:6379/0)")
+    return value
+
+
+def _split_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+PostgresUrl = Annotated[SecretStr, AfterValidator(_check_postgres_url)]
+RedisUrl = Annotated[SecretStr, AfterValidator(_check_redis_url)]
+CommaList = Annotated[list[str], NoDecode]
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` is unfit for production (Django's own ``security.W009`` rules), or None."""
+    if key.startswith("django-insecure"):
+        return "is Django's generated development key; generate a new one"
+    if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < MIN_SECRET_KEY_UNIQUE_CHARS:
+        return (
+            f"is too weak for production: use at least {MIN_SECRET_KEY_LENGTH} random characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "or set DEBUG=true for local development"
+        )
+    return None
+
+
+class AdminSettings(BaseSettings):
+    """All settings of ``tgadmin``. Names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False,
+        extra="ignore",
+        env_ignore_empty=True,
+        hide_input_in_errors=True,
+    )
+
+    # DEBUG comes first: the SECRET_KEY check depends on it.
+    debug: bool = Field(default=False, description="Django debug mode. Never in production.")
+
+    # --- shared with the bot -------------------------------------------------------------
+    database_url: PostgresUrl = Field(
+        description="PostgreSQL URL, postgresql://user:password@host:5432/db. Secret."
+    )
+    redis_url: RedisUrl | None = Field(
+        default=None, description="Redis URL, redis://host:6379/0. Secret. Optional here."
+    )
+
+    # --- Django --------------------------------------------------------------------------
+    secret_key: SecretStr = Field(
+        description="Django SECRET_KEY; 50+ random characters unless DEBUG. Secret."
+    )
+    allowed_hosts: CommaList = Field(
+        default_factory=list, description="Comma-separated host names the panel answers to."
+    )
+    csrf_trusted_origins: CommaList = Field(
+        default_factory=list,
+        description="Comma-separated origins (https://admin.example.com) trusted for CSRF.",
+    )
+    admin_url_prefix: str = Field(
+        default="admin/", description="URL prefix of the admin site, e.g. `admin/` or `ops/x1/`."
+    )
+    language_code: Literal["en", "ru"] = Field(
+        default="en", description="Default UI language (users may switch to the other one)."
+    )
+    time_zone: str = Field(default="UTC", description="Time zone dates are shown in.")
+    static_root: Path = Field(
+        default=Path("staticfiles"), description="Directory `collectstatic` writes to."
+    )
+    database_connect_timeout: int = Field(
+        default=5, ge=1, description="Seconds to wait for a PostgreSQL connection."
+    )
+    database_conn_max_age: int = Field(
+        default=0, ge=0, description="Seconds to keep a database connection (0: per request)."
+    )
+
+    # --- TLS -----------------------------------------------------------------------------
+    behind_tls: bool = Field(
+        default=False,
+        description="Served over HTTPS (TLS ends at a proxy sending X-Forwarded-Proto): "
+        "secure cookies, HSTS, SSL redirect.",
+    )
+    hsts_seconds: int = Field(default=31_536_000, ge=0, description="HSTS max-age with TLS.")
+    hsts_include_subdomains: bool = Field(default=True, description="HSTS includeSubDomains.")
+    hsts_preload: bool = Field(default=True, description="HSTS preload directive.")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Minimum log level."
+    )
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None,
+        description="prometheus-client's multiprocess directory; set it with several workers.",
+    )
+
+    @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("csrf_trusted_origins")
+    @classmethod
+    def _origins_have_scheme(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not origin.startswith(("http://", "https://")):
+                raise ValueError(f"{origin!r} must start with https:// (or http://)")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_fit_for_production(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        if info.data.get("debug"):
+            return value
+        problem = secret_key_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("admin_url_prefix")
+    @classmethod
+    def _normalise_prefix(cls, value: str) -> str:
+        prefix = value.strip().strip("/")
+        if not prefix:
+            raise ValueError("must not be empty (the site root is not the admin)")
+        if prefix.split("/")[0] in {"healthz", "readyz", "metrics", "static"}:
+            raise ValueError("clashes with /healthz, /readyz, /metrics or /static")
+        return prefix + "/"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return with_file_secrets(
+            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+        )
+
+
+class ServerSettings(BaseSettings):
+    """gunicorn's settings (``tgadmin.gunicorn_conf``)."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_ignore_empty=True)
+
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the panel listens on.")
+    web_concurrency: int = Field(default=2, ge=1, description="Number of worker processes.")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or *).",
+    )
+
+
+class SuperuserSettings(BaseSettings):
+    """What ``tgadmin ensure-superuser`` creates or updates."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ADMIN_", case_sensitive=False, extra="ignore", env_ignore_empty=True
+    )
+
+    username: str = Field(min_length=1, max_length=150, description="The admin's login name.")
+    password: SecretStr = Field(
+        min_length=8, description="The admin's password (8+ characters). Secret."
+    )
+    email: str = Field(default="", description="The admin's e-mail address.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return with_file_secrets(
+            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+        )
+
+
+class ConfigError(Exception):
+    """Settings are missing or invalid; ``lines`` holds one readable line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def load_settings(**overrides: Any) -> AdminSettings:
+    """Read the settings, turning validation errors into :class:`ConfigError`."""
+    try:
+        return AdminSettings(**overrides)
+    except (ValidationError, FileSecretError) as exc:
+        raise ConfigError(describe_errors(exc)) from None
+
+
+@functools.cache
+def settings_from_environment() -> AdminSettings:
+    """The process's settings, read once (Django's settings module and the CLI share them)."""
+    return load_settings()

@@ -1,0 +1,56 @@
+"""gunicorn settings: ``gunicorn -c python:tgadmin.gunicorn_conf tgadmin.asgi:application``.
+
+Reads PORT and WEB_CONCURRENCY, and checks the panel's settings before any worker starts:
+a bad or missing setting prints ``config error: NAME: ...`` lines and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from pydantic import ValidationError
+
+from tgadmin.config import ConfigError, ServerSettings, settings_from_environment
+
+
+def _load() -> ServerSettings:
+    try:
+        panel = settings_from_environment()
+        if not panel.debug and not panel.allowed_hosts:
+            raise ConfigError(
+                [
+                    "config error: ALLOWED_HOSTS: is required to serve unless DEBUG "
+                    "(comma-separated host names, e.g. admin.example.com)"
+                ]
+            )
+        return ServerSettings()
+    except ConfigError as exc:
+        lines = exc.lines
+    except ValidationError as exc:
+        from tgbot.config_sources import describe_errors
+
+        lines = describe_errors(exc)
+    for line in lines:
+        print(line, file=sys.stderr)
+    raise SystemExit(2)
+
+
+_server = _load()
+
+bind = [f"0.0.0.0:{_server.port}"]
+workers = _server.web_concurrency
+worker_class = "uvicorn_worker.UvicornWorker"
+forwarded_allow_ips = _server.forwarded_allow_ips
+accesslog = "-"
+errorlog = "-"
+graceful_timeout = 20
+timeout = 60
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop a dead worker's samples from prometheus-client's multiprocess directory."""
+    if settings_from_environment().prometheus_multiproc_dir:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

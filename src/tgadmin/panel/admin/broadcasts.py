@@ -1,0 +1,282 @@
+"""Broadcasts: compose with preview and live recipient count, schedule, control, progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import linebreaksbr
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from tgadmin.panel import audit
+from tgadmin.panel.admin.base import AuditedAdmin
+from tgadmin.panel.broadcast_control import ALLOWED_FROM, Transition, apply, audience_count
+from tgadmin.panel.models import LANGUAGES, Broadcast
+
+EDITABLE = ("title", "text", "audience_language", "scheduled_at")
+LIVE_STATUSES = (Broadcast.Status.RUNNING, Broadcast.Status.SCHEDULED)
+TRANSITION_LABELS = {
+    Transition.START: _("Start"),
+    Transition.PAUSE: _("Pause"),
+    Transition.RESUME: _("Resume"),
+    Transition.CANCEL: _("Cancel"),
+}
+
+
+def progress(broadcast: Broadcast) -> dict[str, Any]:
+    """The numbers behind the progress bar (also the JSON the page polls)."""
+    total = broadcast.total_count
+    parts = {
+        "sent": broadcast.sent_count,
+        "failed": broadcast.failed_count,
+        "blocked": broadcast.blocked_count,
+        "pending": broadcast.pending_count,
+    }
+
+    def percent(n: int) -> float:
+        return round(100 * n / total, 1) if total else 0.0
+
+    return {
+        "status": broadcast.status,
+        "status_display": broadcast.get_status_display(),
+        "total": total,
+        **parts,
+        "percent": {name: percent(n) for name, n in parts.items()},
+        "live": broadcast.status in LIVE_STATUSES,
+    }
+
+
+def progress_bar(broadcast: Broadcast, url: str = "") -> SafeString:
+    data = progress(broadcast)
+    pct = data["percent"]
+    return format_html(
+        '<div class="tg-progress" data-url="{url}" data-live="{live}">'
+        '<div class="tg-progress-bar">'
+        '<span class="tg-sent" style="width:{ps}%"></span>'
+        '<span class="tg-failed" style="width:{pf}%"></span>'
+        '<span class="tg-blocked" style="width:{pb}%"></span></div>'
+        '<div class="tg-progress-text">'
+        '{l_sent} <b class="tg-n-sent">{sent}</b> · {l_failed} <b class="tg-n-failed">{failed}</b>'
+        ' · {l_blocked} <b class="tg-n-blocked">{blocked}</b>'
+        ' · {l_pending} <b class="tg-n-pending">{pending}</b> / <b class="tg-n-total">{total}</b>'
+        "</div></div>",
+        url=url,
+        live="1" if data["live"] else "0",
+        ps=pct["sent"],
+        pf=pct["failed"],
+        pb=pct["blocked"],
+        l_sent=gettext("sent"),
+        l_failed=gettext("failed"),
+        l_blocked=gettext("blocked"),
+        l_pending=gettext("pending"),
+        sent=data["sent"],
+        failed=data["failed"],
+        blocked=data["blocked"],
+        pending=data["pending"],
+        total=data["total"],
+    )
+
+
+@admin.register(Broadcast)
+class BroadcastAdmin(AuditedAdmin[Broadcast]):
+    list_display = ("title", "status", "audience", "scheduled_at", "progress_column", "created_at")
+    list_filter = ("status",)
+    search_fields = ("title",)
+    ordering = ("-created_at",)
+    actions = ("start", "pause", "resume", "cancel")
+    change_form_template = "admin/panel/broadcast/change_form.html"
+    fieldsets = (
+        (None, {"fields": ("title", "text", "preview")}),
+        (
+            _("Audience and schedule"),
+            {"fields": ("audience_language", "recipients", "scheduled_at")},
+        ),
+        (_("Progress"), {"fields": ("status", "progress_field", "started_at", "finished_at")}),
+    )
+
+    class Media:
+        css = {"all": ("panel/admin.css",)}
+        js = ("panel/broadcast.js",)
+
+    # --- fields ----------------------------------------------------------------------------
+    def get_readonly_fields(self, request: HttpRequest, obj: Broadcast | None = None) -> Any:
+        always = ("preview", "recipients", "status", "progress_field", "started_at", "finished_at")
+        if obj is not None and obj.status != Broadcast.Status.DRAFT:
+            return EDITABLE + always
+        return always
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj: Broadcast) -> SafeString:
+        return format_html(
+            '<div class="tg-preview" id="tg-preview">{}</div>',
+            SafeString(linebreaksbr(obj.text or "", autoescape=True)),
+        )
+
+    @admin.display(description=_("recipients now"))
+    def recipients(self, obj: Broadcast) -> SafeString:
+        url = reverse("admin:panel_broadcast_audience_count")
+        return format_html(
+            '<span id="tg-recipients" data-url="{}">{}</span>',
+            url,
+            audience_count(obj.audience_language),
+        )
+
+    @admin.display(description=_("progress"))
+    def progress_field(self, obj: Broadcast) -> SafeString:
+        if obj.pk is None:
+            return SafeString("—")
+        return progress_bar(obj, reverse("admin:panel_broadcast_progress", args=[obj.pk]))
+
+    @admin.display(description=_("progress"))
+    def progress_column(self, obj: Broadcast) -> SafeString:
+        return progress_bar(obj, reverse("admin:panel_broadcast_progress", args=[obj.pk]))
+
+    @admin.display(description=_("audience"), ordering="audience_language")
+    def audience(self, obj: Broadcast) -> str:
+        return obj.get_audience_language_display() if obj.audience_language else gettext("all")
+
+    # --- permissions -------------------------------------------------------------------------
+    def has_control_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("panel.control_broadcast")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Broadcast | None = None) -> bool:
+        if obj is not None and obj.status != Broadcast.Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # only drafts may go, one at a time
+        return actions
+
+    def save_model(self, request: HttpRequest, obj: Broadcast, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by_admin_id = request.user.pk
+            obj.status = Broadcast.Status.DRAFT
+        super().save_model(request, obj, form, change)
+
+    # --- transitions ---------------------------------------------------------------------------
+    def transition(
+        self, request: HttpRequest, broadcasts: QuerySet[Broadcast], which: Transition
+    ) -> None:
+        done, refused = 0, 0
+        for broadcast in broadcasts:
+            if apply(broadcast, which):
+                done += 1
+                audit.record_for(request.user, which.value, broadcast, {"status": broadcast.status})
+            else:
+                refused += 1
+        if done:
+            self.message_user(
+                request,
+                gettext("%(action)s: %(n)d broadcast(s).")
+                % {"action": TRANSITION_LABELS[which], "n": done},
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(
+                request,
+                gettext("%(n)d broadcast(s) skipped: their status does not allow it.")
+                % {"n": refused},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Start selected broadcasts"), permissions=["control"])
+    def start(self, request: HttpRequest, queryset: QuerySet[Broadcast]) -> None:
+        self.transition(request, queryset, Transition.START)
+
+    @admin.action(description=_("Pause selected broadcasts"), permissions=["control"])
+    def pause(self, request: HttpRequest, queryset: QuerySet[Broadcast]) -> None:
+        self.transition(request, queryset, Transition.PAUSE)
+
+    @admin.action(description=_("Resume selected broadcasts"), permissions=["control"])
+    def resume(self, request: HttpRequest, queryset: QuerySet[Broadcast]) -> None:
+        self.transition(request, queryset, Transition.RESUME)
+
+    @admin.action(description=_("Cancel selected broadcasts"), permissions=["control"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Broadcast]) -> None:
+        self.transition(request, queryset, Transition.CANCEL)
+
+    # --- extra views -------------------------------------------------------------------------
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "audience-count/",
+                view(self.audience_count_view),
+                name="panel_broadcast_audience_count",
+            ),
+            path(
+                "<int:object_id>/progress/",
+                view(self.progress_view),
+                name="panel_broadcast_progress",
+            ),
+            path(
+                "<int:object_id>/transition/<str:which>/",
+                view(require_POST(self.transition_view)),
+                name="panel_broadcast_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def audience_count_view(self, request: HttpRequest) -> JsonResponse:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        language = request.GET.get("language") or None
+        if language not in {None, *(code for code, _name in LANGUAGES)}:
+            return JsonResponse({"error": "unknown language"}, status=400)
+        return JsonResponse({"count": audience_count(language)})
+
+    def progress_view(self, request: HttpRequest, object_id: int) -> JsonResponse:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return JsonResponse(progress(get_object_or_404(Broadcast, pk=object_id)))
+
+    def transition_view(self, request: HttpRequest, object_id: int, which: str) -> HttpResponse:
+        if not self.has_control_permission(request):
+            raise PermissionDenied
+        try:
+            transition = Transition(which)
+        except ValueError:
+            return HttpResponse(status=404)
+        broadcast = get_object_or_404(Broadcast, pk=object_id)
+        self.transition(request, Broadcast.objects.filter(pk=broadcast.pk), transition)
+        return HttpResponseRedirect(reverse("admin:panel_broadcast_change", args=[object_id]))
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Broadcast | None = None,
+    ) -> Any:
+        buttons: list[dict[str, Any]] = []
+        if obj is not None and self.has_control_permission(request):
+            for which, allowed in _allowed_transitions(obj):
+                if allowed:
+                    buttons.append(
+                        {
+                            "name": which.value,
+                            "label": TRANSITION_LABELS[which],
+                            "url": reverse(
+                                "admin:panel_broadcast_transition", args=[obj.pk, which.value]
+                            ),
+                        }
+                    )
+        context["transition_buttons"] = buttons
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def _allowed_transitions(obj: Broadcast) -> list[tuple[Transition, bool]]:
+    return [(which, obj.status in ALLOWED_FROM[which]) for which in Transition]

@@ -1,0 +1,12 @@
+"""Titles of the admin site."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+
+def configure_site() -> None:
+    admin.site.site_header = _("Telegram bot administration")
+    admin.site.site_title = _("Telegram bot admin")
+    admin.site.index_title = _("Support and broadcasts")

@@ -1,0 +1,74 @@
+"""Broadcast state changes made by admins. The dispatcher expands the audience and sends.
+
+The admin writes only ``broadcasts.status``; the dispatcher (``tgbot.delivery.broadcasts``) starts
+due scheduled broadcasts, holds back paused ones, cancels the pending rows of cancelled ones and
+marks finished ones ``done``.
+
+Every change is one conditional UPDATE, so two admins (or the dispatcher) cannot race a
+broadcast into an impossible state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from tgadmin.panel.models import Broadcast, TelegramUser
+
+Status = Broadcast.Status
+
+
+class Transition(StrEnum):
+    START = "start"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+
+
+ALLOWED_FROM: dict[Transition, tuple[str, ...]] = {
+    Transition.START: (Status.DRAFT,),
+    Transition.PAUSE: (Status.RUNNING, Status.SCHEDULED),
+    Transition.RESUME: (Status.PAUSED,),
+    Transition.CANCEL: (Status.DRAFT, Status.SCHEDULED, Status.RUNNING, Status.PAUSED),
+}
+
+
+def audience(language: str | None) -> QuerySet[TelegramUser]:
+    """Who a broadcast reaches: subscribed, not blocked, not banned (ix_tg_users_audience)."""
+    users = TelegramUser.objects.filter(is_subscribed=True, is_blocked=False, is_banned=False)
+    return users.filter(language=language) if language else users
+
+
+def audience_count(language: str | None) -> int:
+    return audience(language).count()
+
+
+def _still_waiting(broadcast: Broadcast, now: dt.datetime) -> bool:
+    """Scheduled for later and not started yet."""
+    return (
+        broadcast.started_at is None
+        and broadcast.scheduled_at is not None
+        and broadcast.scheduled_at > now
+    )
+
+
+def apply(broadcast: Broadcast, transition: Transition, now: dt.datetime | None = None) -> bool:
+    """Move ``broadcast`` along ``transition``; False if its current status does not allow it.
+
+    Only ``status`` (and ``updated_at``) is written: the dispatcher stamps ``started_at`` and
+    ``finished_at``, expands the audience (adding to ``total_count``) and keeps the counters.
+    """
+    now = now or timezone.now()
+    rows = Broadcast.objects.filter(pk=broadcast.pk, status__in=ALLOWED_FROM[transition])
+    if transition in (Transition.START, Transition.RESUME):
+        target = Status.SCHEDULED if _still_waiting(broadcast, now) else Status.RUNNING
+    elif transition is Transition.PAUSE:
+        target = Status.PAUSED
+    else:
+        target = Status.CANCELLED
+    changed = rows.update(status=target, updated_at=now)
+    broadcast.refresh_from_db()
+    return changed == 1

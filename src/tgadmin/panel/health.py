@@ -1,0 +1,56 @@
+"""``/healthz`` (the process answers) and ``/readyz`` (database, Django and alembic migrations)."""
+
+from __future__ import annotations
+
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from tgadmin.panel.alembic_head import head_revisions
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def _django_migrations() -> str:
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return "ok" if not plan else f"{len(plan)} Django migration(s) not applied"
+
+
+def _alembic() -> str:
+    heads = head_revisions()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('alembic_version') IS NOT NULL")
+        row = cursor.fetchone()
+        if not row or not row[0]:
+            return "bot schema not migrated (no alembic_version table)"
+        cursor.execute("SELECT version_num FROM alembic_version")
+        current = {version for (version,) in cursor.fetchall()}
+    if current != heads:
+        return f"bot schema at {sorted(current)}, head is {sorted(heads)}"
+    return "ok"
+
+
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+        checks["django_migrations"] = _django_migrations()
+        checks["alembic"] = _alembic()
+    except DatabaseError as exc:
+        checks.setdefault("database", f"unavailable: {type(exc).__name__}")
+    ready = all(value == "ok" for value in checks.values()) and len(checks) == 3
+    return JsonResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status=200 if ready else 503,
+    )

@@ -1,0 +1,53 @@
+"""``tgadmin ensure-superuser``: create or update a superuser from the environment, idempotently.
+
+ADMIN_USERNAME, ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) and ADMIN_EMAIL (optional).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from pydantic import ValidationError
+
+from tgadmin.config import SuperuserSettings
+from tgbot.config_sources import FileSecretError, describe_errors
+
+
+class Command(BaseCommand):
+    help = "Create or update a superuser from ADMIN_USERNAME, ADMIN_PASSWORD[_FILE], ADMIN_EMAIL."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            wanted = SuperuserSettings()
+        except (ValidationError, FileSecretError) as exc:
+            for line in describe_errors(exc, prefix="ADMIN_"):
+                print(line, file=sys.stderr)
+            raise SystemExit(2) from None
+        password = wanted.password.get_secret_value()
+        user_model = get_user_model()
+        with transaction.atomic():
+            user, created = user_model.objects.select_for_update().get_or_create(
+                **{user_model.USERNAME_FIELD: wanted.username},
+                defaults={"email": wanted.email, "is_staff": True, "is_superuser": True},
+            )
+            changed = created
+            for attribute, value in (
+                ("email", wanted.email),
+                ("is_staff", True),
+                ("is_superuser", True),
+                ("is_active", True),
+            ):
+                if getattr(user, attribute) != value:
+                    setattr(user, attribute, value)
+                    changed = True
+            if created or not user.check_password(password):
+                user.set_password(password)
+                changed = True
+            if changed:
+                user.save()
+        state = "created" if created else ("updated" if changed else "unchanged")
+        self.stdout.write(f"superuser {wanted.username}: {state}")

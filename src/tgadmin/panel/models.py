@@ -1,0 +1,240 @@
+"""Unmanaged mirrors of the bot's tables. Alembic owns the schema (src/tgbot/db/models/).
+
+Column names, types, nullability, lengths and foreign keys match the database exactly; the
+integration test ``test_models_mirror_schema`` compares them with information_schema.
+Foreign keys use ``DO_NOTHING``: the database itself cascades or nulls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+
+
+class TelegramUser(models.Model):
+    telegram_id = models.BigIntegerField(_("Telegram id"), primary_key=True)
+    username = models.CharField(_("username"), max_length=64, null=True, blank=True)
+    first_name = models.CharField(_("first name"), max_length=256, blank=True, default="")
+    last_name = models.CharField(_("last name"), max_length=256, null=True, blank=True)
+    language_code = models.CharField(_("Telegram language"), max_length=16, null=True, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en", choices=LANGUAGES)
+    is_subscribed = models.BooleanField(_("subscribed"), default=False)
+    is_blocked = models.BooleanField(_("blocked the bot"), default=False)
+    is_banned = models.BooleanField(_("banned"), default=False)
+    start_payload = models.CharField(_("start payload"), max_length=64, null=True, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        managed = False
+        db_table = "tg_users"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        permissions = [("ban_user", _("Can ban and unban users"))]
+
+    def __str__(self) -> str:
+        return f"@{self.username}" if self.username else str(self.telegram_id)
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        TelegramUser,
+        on_delete=models.DO_NOTHING,
+        related_name="conversations",
+        verbose_name=_("user"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "conversations"
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        permissions = [("reply_conversation", _("Can reply to conversations"))]
+
+    def __str__(self) -> str:
+        return _("Conversation #%(id)s") % {"id": self.pk}
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        IN = "in", _("from user")
+        OUT = "out", _("reply")
+
+    id = models.BigAutoField(primary_key=True)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.DO_NOTHING, related_name="messages"
+    )
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    content_type = models.CharField(_("content type"), max_length=32, default="text")
+    text = models.TextField(_("text"), null=True, blank=True)
+    file_id = models.CharField(max_length=256, null=True, blank=True)
+    telegram_message_id = models.BigIntegerField(null=True, blank=True)
+    author_admin_id = models.IntegerField(null=True, blank=True)
+    author_admin_username = models.CharField(_("author"), max_length=150, null=True, blank=True)
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        managed = False
+        db_table = "messages"
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self) -> str:
+        return f"{self.direction} #{self.pk}"
+
+
+class BotText(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    key = models.CharField(_("key"), max_length=64)
+    language = models.CharField(_("language"), max_length=8, choices=LANGUAGES)
+    body = models.TextField(_("text"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        managed = False
+        db_table = "bot_texts"
+        verbose_name = _("bot text")
+        verbose_name_plural = _("bot texts")
+        unique_together = [("key", "language")]
+
+    def __str__(self) -> str:
+        return f"{self.key} [{self.language}]"
+
+
+class Broadcast(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SCHEDULED = "scheduled", _("scheduled")
+        RUNNING = "running", _("running")
+        PAUSED = "paused", _("paused")
+        DONE = "done", _("done")
+        CANCELLED = "cancelled", _("cancelled")
+
+    id = models.BigAutoField(primary_key=True)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"))
+    audience_language = models.CharField(
+        _("audience language"),
+        max_length=8,
+        null=True,
+        blank=True,
+        choices=LANGUAGES,
+        help_text=_("Only subscribers with this language; empty means every subscriber."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    scheduled_at = models.DateTimeField(
+        _("scheduled at"),
+        null=True,
+        blank=True,
+        help_text=_("Start at this time; empty starts at once."),
+    )
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expansion_cursor = models.BigIntegerField(null=True, blank=True)
+    expanded_at = models.DateTimeField(null=True, blank=True)
+    total_count = models.IntegerField(_("recipients"), default=0)
+    sent_count = models.IntegerField(_("sent"), default=0)
+    failed_count = models.IntegerField(_("failed"), default=0)
+    blocked_count = models.IntegerField(_("blocked"), default=0)
+    created_by_admin_id = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        managed = False
+        db_table = "broadcasts"
+        verbose_name = _("broadcast")
+        verbose_name_plural = _("broadcasts")
+        permissions = [("control_broadcast", _("Can start, pause, resume and cancel broadcasts"))]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def pending_count(self) -> int:
+        done = self.sent_count + self.failed_count + self.blocked_count
+        return max(self.total_count - done, 0)
+
+
+class OutboxMessage(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    chat_id = models.BigIntegerField()
+    method = models.CharField(max_length=32, default="sendMessage")
+    payload = models.JSONField()
+    status = models.CharField(_("delivery"), max_length=16, default="pending")
+    attempts = models.IntegerField(default=0)
+    max_attempts = models.IntegerField(default=8)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, null=True, blank=True)
+    last_error = models.TextField(null=True, blank=True)
+    last_error_code = models.IntegerField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    broadcast = models.ForeignKey(
+        Broadcast, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="outbox_rows"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="outbox_rows"
+    )
+    telegram_message_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "outbox"
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox")
+
+    def __str__(self) -> str:
+        return f"{self.method} #{self.pk}"
+
+
+class ProcessedUpdate(models.Model):
+    update_id = models.BigIntegerField(primary_key=True)
+    processed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        managed = False
+        db_table = "processed_updates"
+
+    def __str__(self) -> str:
+        return str(self.update_id)
+
+
+class AdminAuditLog(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    admin_user_id = models.IntegerField(null=True, blank=True)
+    admin_username = models.CharField(_("admin"), max_length=150)
+    action = models.CharField(_("action"), max_length=64)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64)
+    details: models.JSONField[Any, Any] = models.JSONField(_("details"), default=dict)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        managed = False
+        db_table = "admin_audit_log"
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.admin_username} {self.action} {self.object_type}:{self.object_id}"

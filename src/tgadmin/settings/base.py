@@ -1,0 +1,140 @@
+"""Django settings built from :class:`tgadmin.config.AdminSettings` (the environment).
+
+A bad or missing setting prints one ``config error: NAME: ...`` line per problem and exits with
+status 2 — for every command and server that loads these settings.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import django_stubs_ext
+
+from tgadmin.config import ConfigError, settings_from_environment
+from tgadmin.dburl import database_settings
+
+try:
+    ENV = settings_from_environment()
+except ConfigError as exc:
+    for line in exc.lines:
+        print(line, file=sys.stderr)
+    raise SystemExit(2) from None
+
+# Lets admin and form classes be subscripted at runtime (ModelAdmin[Model]).
+django_stubs_ext.monkeypatch()
+
+DEBUG = ENV.debug
+SECRET_KEY = ENV.secret_key.get_secret_value()
+ALLOWED_HOSTS = ENV.allowed_hosts or (["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = ENV.csrf_trusted_origins
+ADMIN_URL_PREFIX = ENV.admin_url_prefix
+
+DJANGO_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+LOCAL_APPS = ["tgadmin.panel"]
+# Local apps first: their templates override the admin's.
+INSTALLED_APPS = LOCAL_APPS + DJANGO_APPS
+
+MIDDLEWARE = [
+    "tgadmin.panel.metrics.MetricsMiddleware",
+    "tgadmin.panel.probes.ProbeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tgadmin.urls"
+ASGI_APPLICATION = "tgadmin.asgi.application"
+WSGI_APPLICATION = "tgadmin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_settings(
+        ENV.database_url.get_secret_value(),
+        connect_timeout=ENV.database_connect_timeout,
+        conn_max_age=ENV.database_conn_max_age,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- i18n ----------------------------------------------------------------------------------
+LANGUAGE_CODE = ENV.language_code
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+USE_I18N = True
+TIME_ZONE = ENV.time_zone
+USE_TZ = True
+
+# --- static files (whitenoise) -------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT: Path | None = ENV.static_root.resolve()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- security ------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if ENV.behind_tls:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True  # /healthz, /readyz, /metrics answer before it (ProbeMiddleware)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = ENV.hsts_seconds
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = ENV.hsts_include_subdomains
+    SECURE_HSTS_PRELOAD = ENV.hsts_preload
+
+PROMETHEUS_MULTIPROC_DIR = ENV.prometheus_multiproc_dir
+
+# --- logging: to stderr, never message texts -----------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": ENV.log_level},
+}

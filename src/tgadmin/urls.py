@@ -1,0 +1,18 @@
+"""URLs: the admin under ``ADMIN_URL_PREFIX``, probes, metrics and the language switch."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from tgadmin.panel.health import healthz, readyz
+from tgadmin.panel.metrics import metrics_view
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path(settings.ADMIN_URL_PREFIX, admin.site.urls),
+    path("", RedirectView.as_view(url=f"/{settings.ADMIN_URL_PREFIX}", permanent=False)),
+]

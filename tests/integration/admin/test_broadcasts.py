@@ -1,0 +1,172 @@
+"""Broadcasts: compose, live audience count, start/pause/resume/cancel, progress counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.integration.admin import factories as f
+from tgadmin.panel.models import AdminAuditLog, Broadcast
+
+
+@pytest.fixture
+def audience(db: None) -> None:
+    """4 reachable subscribers (3 en, 1 ru) and 3 users a broadcast must skip."""
+    for _ in range(3):
+        f.tg_user(is_subscribed=True, language="en")
+    f.tg_user(is_subscribed=True, language="ru")
+    f.tg_user(is_subscribed=True, is_blocked=True)
+    f.tg_user(is_subscribed=True, is_banned=True)
+    f.tg_user(is_subscribed=False)
+
+
+def transition(client: Client, broadcast: Broadcast, which: str) -> int:
+    url = reverse("admin:panel_broadcast_transition", args=[broadcast.pk, which])
+    status: int = client.post(url).status_code
+    broadcast.refresh_from_db()
+    return status
+
+
+def progress(client: Client, broadcast: Broadcast) -> dict[str, object]:
+    response = client.get(reverse("admin:panel_broadcast_progress", args=[broadcast.pk]))
+    assert response.status_code == 200
+    data: dict[str, object] = response.json()
+    return data
+
+
+def test_admin_composes_a_draft_with_preview_and_live_count(audience: None) -> None:
+    admin_user = f.staff("admins")
+    client = f.client_for(admin_user)
+    response = client.post(
+        reverse("admin:panel_broadcast_add"),
+        {
+            "title": "Sale",
+            "text": "Big <sale>\ntoday",
+            "audience_language": "",
+            "scheduled_at_0": "",
+            "scheduled_at_1": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    broadcast = Broadcast.objects.get(title="Sale")
+    assert broadcast.status == "draft"
+    assert broadcast.created_by_admin_id == admin_user.pk
+    assert AdminAuditLog.objects.filter(
+        action="add", object_type="panel.broadcast", object_id=str(broadcast.pk)
+    ).exists()
+
+    page = client.get(reverse("admin:panel_broadcast_change", args=[broadcast.pk])).content.decode()
+    assert "Big &lt;sale&gt;<br>today" in page  # the preview, escaped
+    assert '<span id="tg-recipients"' in page
+
+    count_url = reverse("admin:panel_broadcast_audience_count")
+    assert client.get(count_url).json() == {"count": 4}
+    assert client.get(count_url, {"language": "en"}).json() == {"count": 3}
+    assert client.get(count_url, {"language": "ru"}).json() == {"count": 1}
+    assert client.get(count_url, {"language": "xx"}).status_code == 400
+
+
+def test_start_pause_resume_cancel_and_progress(audience: None) -> None:
+    broadcast = Broadcast.objects.create(title="News", text="hello", audience_language="en")
+    client = f.client_for(f.staff("admins"))
+
+    assert transition(client, broadcast, "resume") == 302
+    assert broadcast.status == "draft"  # a draft cannot be resumed
+
+    transition(client, broadcast, "start")
+    assert broadcast.status == "running"
+    assert broadcast.total_count == 0  # the dispatcher counts while it expands the audience
+    assert progress(client, broadcast)["live"] is True
+
+    # The dispatcher's expansion and counters, as it writes them.
+    Broadcast.objects.filter(pk=broadcast.pk).update(total_count=3, started_at=timezone.now())
+    data = progress(client, broadcast)
+    assert (data["total"], data["pending"], data["sent"], data["live"]) == (3, 3, 0, True)
+    Broadcast.objects.filter(pk=broadcast.pk).update(sent_count=1, failed_count=1)
+    data = progress(client, broadcast)
+    assert (data["sent"], data["failed"], data["blocked"], data["pending"]) == (1, 1, 0, 1)
+    assert data["percent"] == {"sent": 33.3, "failed": 33.3, "blocked": 0.0, "pending": 33.3}
+    page = client.get(reverse("admin:panel_broadcast_change", args=[broadcast.pk])).content.decode()
+    assert 'class="tg-n-pending">1<' in page
+    assert 'data-live="1"' in page
+
+    transition(client, broadcast, "pause")
+    assert broadcast.status == "paused"
+    transition(client, broadcast, "resume")
+    assert broadcast.status == "running"
+    transition(client, broadcast, "cancel")
+    assert broadcast.status == "cancelled"
+    assert progress(client, broadcast)["live"] is False
+
+    actions = list(
+        AdminAuditLog.objects.filter(object_type="panel.broadcast", object_id=str(broadcast.pk))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["start", "pause", "resume", "cancel"]
+
+
+def test_start_with_future_time_schedules(audience: None) -> None:
+    later = timezone.now() + dt.timedelta(hours=2)
+    broadcast = Broadcast.objects.create(title="Later", text="x", scheduled_at=later)
+    client = f.client_for(f.staff("admins"))
+    transition(client, broadcast, "start")
+    assert broadcast.status == "scheduled"
+    transition(client, broadcast, "pause")
+    transition(client, broadcast, "resume")
+    assert broadcast.status == "scheduled"  # still waiting for its time
+
+
+def test_list_action_starts_broadcasts(audience: None) -> None:
+    one = Broadcast.objects.create(title="one", text="x")
+    two = Broadcast.objects.create(title="two", text="x", status="cancelled")
+    client = f.client_for(f.staff("admins"))
+    client.post(
+        reverse("admin:panel_broadcast_changelist"),
+        {"action": "start", "_selected_action": [one.pk, two.pk]},
+    )
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert (one.status, two.status) == ("running", "cancelled")
+
+
+def test_running_broadcast_cannot_be_edited(audience: None) -> None:
+    broadcast = Broadcast.objects.create(title="Live", text="x", status="running")
+    client = f.client_for(f.staff("admins"))
+    page = client.get(reverse("admin:panel_broadcast_change", args=[broadcast.pk]))
+    assert 'name="title"' not in page.content.decode()
+    client.post(reverse("admin:panel_broadcast_change", args=[broadcast.pk]), {"title": "Edited"})
+    broadcast.refresh_from_db()
+    assert broadcast.title == "Live"
+
+
+def test_operator_sees_but_cannot_control_broadcasts(audience: None) -> None:
+    broadcast = Broadcast.objects.create(title="News", text="x")
+    client = f.client_for(f.staff("operators"))
+    page = client.get(reverse("admin:panel_broadcast_change", args=[broadcast.pk]))
+    assert page.status_code == 200
+    assert 'value="start"' not in page.content.decode()
+    assert transition(client, broadcast, "start") == 403
+    assert broadcast.status == "draft"
+    assert client.get(reverse("admin:panel_broadcast_add")).status_code == 403
+
+
+def test_only_drafts_can_be_deleted(audience: None) -> None:
+    draft = Broadcast.objects.create(title="draft", text="x")
+    running = Broadcast.objects.create(title="running", text="x", status="running")
+    client = f.client_for(f.staff("admins"))
+    listing = client.get(reverse("admin:panel_broadcast_changelist")).content.decode()
+    assert 'value="delete_selected"' not in listing
+    assert (
+        client.post(
+            reverse("admin:panel_broadcast_delete", args=[running.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    client.post(reverse("admin:panel_broadcast_delete", args=[draft.pk]), {"post": "yes"})
+    assert list(Broadcast.objects.values_list("title", flat=True)) == ["running"]
+    assert AdminAuditLog.objects.filter(action="delete", object_id=str(draft.pk)).exists()

@@ -1,0 +1,153 @@
+"""The real ``tgadmin`` console script: migrate, ensure-superuser and configuration errors."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.integration.admin.conftest import SECRET_KEY, base_env, tgadmin_executable
+from tests.support.services import psycopg_url
+
+
+def run_tgadmin(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tgadmin_executable(), *args],
+        env=base_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def schema_snapshot(url: str) -> dict[str, list[tuple[str, ...]]]:
+    """Every table's columns (name, type, nullable, default), and the indexes."""
+    with psycopg.connect(psycopg_url(url)) as conn:
+        columns = conn.execute(
+            """
+            SELECT table_name, column_name, data_type, is_nullable, coalesce(column_default, '')
+            FROM information_schema.columns WHERE table_schema = 'public'
+            ORDER BY table_name, ordinal_position
+            """
+        ).fetchall()
+        indexes = conn.execute(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2"
+        ).fetchall()
+    snapshot: dict[str, list[tuple[str, ...]]] = {}
+    for table, *column in columns:
+        snapshot.setdefault(table, []).append(tuple(column))
+    for table, indexdef in indexes:
+        snapshot.setdefault(table, []).append(("index", indexdef))
+    return snapshot
+
+
+def is_django_table(name: str) -> bool:
+    return name.startswith(("django_", "auth_"))
+
+
+def test_migrate_creates_only_djangos_tables(fresh_db_url: str) -> None:
+    from tgbot.db.migrate import migrate
+
+    migrate(fresh_db_url)
+    before = schema_snapshot(fresh_db_url)
+
+    result = run_tgadmin("migrate", "--no-input", DATABASE_URL=fresh_db_url, SECRET_KEY=SECRET_KEY)
+    assert result.returncode == 0, result.stderr
+    again = run_tgadmin("migrate", "--no-input", DATABASE_URL=fresh_db_url, SECRET_KEY=SECRET_KEY)
+    assert again.returncode == 0, again.stderr
+    assert "No migrations to apply" in again.stdout
+
+    after = schema_snapshot(fresh_db_url)
+    bot_after = {t: cols for t, cols in after.items() if not is_django_table(t)}
+    assert bot_after == before
+    created = set(after) - set(before)
+    assert all(is_django_table(t) for t in created)
+    assert {
+        "auth_user",
+        "auth_group",
+        "auth_permission",
+        "django_admin_log",
+        "django_session",
+        "django_content_type",
+        "django_migrations",
+    } <= created
+    with psycopg.connect(psycopg_url(fresh_db_url)) as conn:
+        groups = {name for (name,) in conn.execute("SELECT name FROM auth_group")}
+    assert groups == {"operators", "admins"}
+
+
+def test_missing_secret_key_is_one_readable_line(admin_db_url: str) -> None:
+    result = run_tgadmin("migrate", DATABASE_URL=admin_db_url)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "config error: SECRET_KEY: is required but not set"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("mysql://u:p@localhost/db", "must be a postgresql:// URL"),
+        ("postgresql://u:p@localhost:notaport/db", "has an invalid port"),
+        ("postgresql://u:p@localhost:5432/", "must name a database"),
+    ],
+)
+def test_bad_database_url_is_one_readable_line(url: str, problem: str) -> None:
+    result = run_tgadmin("check", DATABASE_URL=url, SECRET_KEY=SECRET_KEY)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("config error: DATABASE_URL: ")
+    assert problem in lines[0]
+    assert "p@" not in result.stderr  # the password is not echoed
+
+
+def test_weak_secret_key_refused_in_production(admin_db_url: str) -> None:
+    result = run_tgadmin("check", DATABASE_URL=admin_db_url, SECRET_KEY="changethis")
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("config error: SECRET_KEY: is too weak for production")
+    debug = run_tgadmin("check", DATABASE_URL=admin_db_url, SECRET_KEY="changethis", DEBUG="1")
+    assert debug.returncode == 0, debug.stderr
+
+
+def test_unreachable_database_exits_3() -> None:
+    url = "postgresql://u:p@127.0.0.1:1/db"
+    result = run_tgadmin("migrate", DATABASE_URL=url, SECRET_KEY=SECRET_KEY)
+    assert result.returncode == 3
+    assert result.stderr.startswith("tgadmin: database unavailable:")
+    assert "Traceback" not in result.stderr
+
+
+def test_ensure_superuser_is_idempotent(admin_db_url: str, tmp_path: Path) -> None:
+    password_file = tmp_path / "password"
+    password_file.write_text("s3cret-Passw0rd\n")
+    env = {
+        "DATABASE_URL": admin_db_url,
+        "SECRET_KEY": SECRET_KEY,
+        "ADMIN_USERNAME": "boss",
+        "ADMIN_PASSWORD_FILE": str(password_file),
+        "ADMIN_EMAIL": "boss@example.com",
+    }
+    first = run_tgadmin("ensure-superuser", **env)
+    second = run_tgadmin("ensure-superuser", **env)
+    changed = run_tgadmin("ensure-superuser", **{**env, "ADMIN_EMAIL": "b@example.com"})
+    assert first.stdout.strip() == "superuser boss: created", first.stderr
+    assert second.stdout.strip() == "superuser boss: unchanged", second.stderr
+    assert changed.stdout.strip() == "superuser boss: updated", changed.stderr
+    with psycopg.connect(psycopg_url(admin_db_url)) as conn:
+        rows = conn.execute(
+            "SELECT email, is_superuser, is_staff FROM auth_user WHERE username = 'boss'"
+        ).fetchall()
+    assert rows == [("b@example.com", True, True)]
+
+    missing = run_tgadmin("ensure-superuser", DATABASE_URL=admin_db_url, SECRET_KEY=SECRET_KEY)
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [
+        "config error: ADMIN_USERNAME: is required but not set",
+        "config error: ADMIN_PASSWORD: is required but not set",
+    ]

@@ -1,0 +1,82 @@
+"""gunicorn with uvicorn workers starts for real, serves the login page and static files."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.admin.conftest import SECRET_KEY, base_env
+from tests.integration.admin.panel_server import (
+    fetch,
+    free_port,
+    gunicorn_command,
+    running_panel,
+)
+
+
+@pytest.fixture(params=[True, False], ids=["gunicorn_conf", "bare_command"])
+def server(
+    request: pytest.FixtureRequest, admin_db_url: str, static_root: str, tmp_path: Path
+) -> Iterator[str]:
+    env = base_env(
+        DATABASE_URL=admin_db_url,
+        SECRET_KEY=SECRET_KEY,
+        ALLOWED_HOSTS="127.0.0.1",
+        STATIC_ROOT=static_root,
+    )
+    with running_panel(env, tmp_path / "gunicorn.log", config_module=request.param) as base:
+        yield base
+
+
+def test_serves_login_page_and_static(server: str) -> None:
+    status, body, _ = fetch(f"{server}/admin/login/")
+    assert status == 200
+    assert "Telegram bot administration" in body
+    assert 'name="csrfmiddlewaretoken"' in body
+    stylesheet = re.search(r'href="(/static/admin/css/base\.[0-9a-f]+\.css)"', body)
+    assert stylesheet, "static files are served under hashed names"
+    css_status, _, headers = fetch(server + stylesheet.group(1))
+    assert css_status == 200
+    assert "max-age" in headers.get("Cache-Control", "")
+
+    status, _, _ = fetch(f"{server}/admin/panel/telegramuser/")
+    assert status == 200  # followed the redirect to the login page
+    status, body, _ = fetch(f"{server}/readyz")
+    assert status == 200, body
+
+
+def test_bad_settings_stop_gunicorn_with_exit_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        gunicorn_command(),
+        env=base_env(DATABASE_URL="postgresql://x@localhost/db", PORT=str(free_port())),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "config error: SECRET_KEY: is required but not set"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_serving_without_allowed_hosts_is_refused(admin_db_url: str) -> None:
+    result = subprocess.run(
+        gunicorn_command(),
+        env=base_env(DATABASE_URL=admin_db_url, SECRET_KEY=SECRET_KEY, PORT=str(free_port())),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("config error: ALLOWED_HOSTS: is required to serve unless DEBUG")
+    )

@@ -1,0 +1,90 @@
+"""The admin's settings class: names, defaults and readable errors (no Django needed)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+
+from tgadmin.config import AdminSettings, ConfigError, load_settings
+from tgadmin.dburl import database_settings
+
+GOOD_KEY = secrets.token_urlsafe(50)
+URL = "postgresql://bot:p%40ss@db.internal:5433/tgbot?sslmode=require"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "SECRET_KEY_FILE",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "CSRF_TRUSTED_ORIGINS",
+        "ADMIN_URL_PREFIX",
+        "LANGUAGE_CODE",
+        "BEHIND_TLS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", URL)
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    settings = load_settings()
+    assert settings.debug is False
+    assert settings.admin_url_prefix == "admin/"
+    assert settings.language_code == "en"
+    assert settings.behind_tls is False
+    assert settings.allowed_hosts == []
+
+
+def test_lists_and_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", URL)
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    monkeypatch.setenv("ALLOWED_HOSTS", "admin.example.com, localhost")
+    monkeypatch.setenv("CSRF_TRUSTED_ORIGINS", "https://admin.example.com")
+    monkeypatch.setenv("ADMIN_URL_PREFIX", "/ops/x1")
+    settings = load_settings()
+    assert settings.allowed_hosts == ["admin.example.com", "localhost"]
+    assert settings.csrf_trusted_origins == ["https://admin.example.com"]
+    assert settings.admin_url_prefix == "ops/x1/"
+
+
+def test_secret_key_from_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(GOOD_KEY + "\n")
+    monkeypatch.setenv("DATABASE_URL", URL)
+    monkeypatch.setenv("SECRET_KEY_FILE", str(key_file))
+    assert load_settings().secret_key.get_secret_value() == GOOD_KEY
+
+
+def test_every_problem_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://x/y")
+    monkeypatch.setenv("SECRET_KEY", "django-insecure-abc")
+    monkeypatch.setenv("CSRF_TRUSTED_ORIGINS", "admin.example.com")
+    monkeypatch.setenv("LANGUAGE_CODE", "de")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    names = [line.split(":")[1].strip() for line in caught.value.lines]
+    assert sorted(names) == ["CSRF_TRUSTED_ORIGINS", "DATABASE_URL", "LANGUAGE_CODE", "SECRET_KEY"]
+    assert all(line.startswith("config error: ") for line in caught.value.lines)
+
+
+def test_weak_key_allowed_only_in_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", URL)
+    monkeypatch.setenv("SECRET_KEY", "dev")
+    with pytest.raises(ConfigError):
+        load_settings()
+    monkeypatch.setenv("DEBUG", "true")
+    assert isinstance(load_settings(), AdminSettings)
+
+
+def test_database_settings_from_url() -> None:
+    db = database_settings(URL, connect_timeout=3)
+    assert db["NAME"] == "tgbot"
+    assert (db["USER"], db["PASSWORD"]) == ("bot", "p@ss")
+    assert (db["HOST"], db["PORT"]) == ("db.internal", "5433")
+    assert db["OPTIONS"] == {"sslmode": "require", "connect_timeout": 3}
