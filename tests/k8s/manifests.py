@@ -158,7 +158,7 @@ def expected_app_tags(target: Target) -> dict[str, str]:
 
 
 def app_image_of(image: str) -> str | None:
-    """"tgbot-bot" or "tgbot-admin" when the image is one of ours."""
+    """ "tgbot-bot" or "tgbot-admin" when the image is one of ours."""
     repo, _ = image_name_and_tag(image)
     base = repo.rsplit("/", 1)[-1]
     return base if base in APP_IMAGES else None

@@ -39,7 +39,13 @@ ADMIN_SETTINGS = {
     "DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
     "ADMIN_URL_PREFIX", "BEHIND_TLS",
 }  # fmt: skip
-SECRET_SETTINGS = {"DATABASE_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "SECRET_KEY"}
+SECRET_SETTINGS = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "TELEGRAM_BOT_TOKEN",
+    "WEBHOOK_SECRET",
+    "SECRET_KEY",
+}
 
 
 def process_of(container: Obj) -> str | None:
@@ -107,8 +113,8 @@ def test_pdbs_and_network_policies_select_real_pods(objects: list[Obj]) -> None:
         for rule in policy["spec"].get("ingress", []):
             for peer in rule["from"]:
                 if "podSelector" in peer and "namespaceSelector" not in peer:
-                    assert any(matches_expressions(peer["podSelector"], p) for p in pods), (
-                        name_of(policy)
+                    assert any(matches_expressions(peer["podSelector"], p) for p in pods), name_of(
+                        policy
                     )
 
 
@@ -157,7 +163,8 @@ def test_referenced_secrets_and_configmaps_exist_or_are_documented(objects: list
         else:
             assert kind == "Secret", f"ConfigMap {name} is neither rendered nor documented"
             wanted = {(name, key)} if key else {(name, k) for n, k in documented if n == name}
-            assert wanted and wanted <= documented, (
+            assert wanted, f"Secret {name} is neither rendered nor documented"
+            assert wanted <= documented, (
                 f"Secret {name} key {key} is not rendered and not documented as supplied by "
                 "the operator in docs/kubernetes.md"
             )
@@ -182,7 +189,9 @@ def test_referenced_secrets_and_configmaps_exist_or_are_documented(objects: list
                 if "secretKeyRef" in ref:
                     check("Secret", ref["secretKeyRef"]["name"], ref["secretKeyRef"]["key"])
                 if "configMapKeyRef" in ref:
-                    check("ConfigMap", ref["configMapKeyRef"]["name"], ref["configMapKeyRef"]["key"])
+                    check(
+                        "ConfigMap", ref["configMapKeyRef"]["name"], ref["configMapKeyRef"]["key"]
+                    )
     for ingress in by_kind(objects, "Ingress"):
         for tls in ingress["spec"].get("tls", []):
             check("Secret", tls["secretName"], "tls.crt")
@@ -200,7 +209,8 @@ def test_secret_files_are_mounted_where_the_settings_point(objects: list[Obj]) -
                     continue
                 directory, _, filename = item["value"].rpartition("/")
                 volume = mounts.get(directory)
-                assert volume is not None and "secret" in volume, (c["name"], item)
+                assert volume is not None, (c["name"], item)
+                assert "secret" in volume, (c["name"], item)
                 items = volume["secret"].get("items")
                 assert items is None or filename in {i["path"] for i in items}, (c["name"], item)
             # Secrets never travel as literal environment values.
@@ -255,7 +265,7 @@ def test_images_carry_the_environments_tag(target: Target, objects: list[Obj]) -
     seen = set()
     for _, template in workloads(objects):
         for _, c in containers(template["spec"]):
-            repo, tag = image_name_and_tag(c["image"])
+            _, tag = image_name_and_tag(c["image"])
             assert tag not in (None, "latest"), c["image"]
             app = app_image_of(c["image"])
             if app:
@@ -312,14 +322,15 @@ def test_migrations_run_before_new_pods_serve(target: Target, objects: list[Obj]
         " ".join([*c.get("command", []), *c.get("args", [])])
         for _, c in containers(jobs[0]["spec"]["template"]["spec"])
     ]
-    assert "migrate --wait" in steps[0] and "tgadmin migrate" in steps[1], steps
+    assert "migrate --wait" in steps[0], steps
+    assert "tgadmin migrate" in steps[1], steps
     assert "set-webhook" in steps[-1], steps
     if target.kind == "chart":
         hook = jobs[0]["metadata"]["annotations"]["helm.sh/hook"]
         dev_db_in_release = bool(by_kind(objects, "StatefulSet"))
-        assert ("pre-upgrade" in hook) and (
-            "pre-install" in hook or (dev_db_in_release and "post-install" in hook)
-        ), hook
+        assert "pre-upgrade" in hook
+        # A release that brings its own database can only migrate after installing it.
+        assert "pre-install" in hook or (dev_db_in_release and "post-install" in hook), hook
     else:
         for process, deploy in app_deployments(objects).items():
             if process == "sandbox":

@@ -36,16 +36,16 @@ def test_rendered_output_validates_strictly(
 
 @pytest.mark.parametrize("env", CHART_VALUES)
 def test_helm_lint_strict(tools: Tools, env: str) -> None:
-    result = run(tools.helm, "lint", "--strict", str(CHART_DIR), "-f", str(CHART_DIR / f"values-{env}.yaml"))
+    result = run(
+        tools.helm, "lint", "--strict", str(CHART_DIR), "-f", str(CHART_DIR / f"values-{env}.yaml")
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_an_unknown_kind_fails_validation(tools: Tools, tmp_path: Path) -> None:
     manifest = tmp_path / "crd.yaml"
-    manifest.write_text(
-        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {}\n"
-    )
+    manifest.write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {}\n")
 
     problems = validate_strict(tools, manifest, KUBERNETES_VERSIONS[-1])
 
