@@ -139,13 +139,20 @@ def test_ingress_backends_and_hpa_targets_exist(objects: list[Obj]) -> None:
         assert "replicas" not in deploy["spec"], ref["name"]
 
 
-def test_webhook_is_the_only_public_bot_path(objects: list[Obj]) -> None:
+def test_only_the_webhook_and_the_admin_site_are_public(objects: list[Obj]) -> None:
     (ingress,) = by_kind(objects, "Ingress")
-    bot_paths = [
-        p for r in ingress["spec"]["rules"] for p in r["http"]["paths"]
-        if p["backend"]["service"]["name"].endswith("-bot")
-    ]  # fmt: skip
-    assert [(p["path"], p["pathType"]) for p in bot_paths] == [("/telegram/webhook", "Exact")]
+    routes = {
+        (p["backend"]["service"]["name"].rsplit("-", 1)[-1], p["path"], p["pathType"])
+        for r in ingress["spec"]["rules"] for p in r["http"]["paths"]
+    }  # fmt: skip
+    admin = app_deployments(objects)["admin"]["spec"]["template"]["spec"]["containers"][0]
+    prefix = env_of(admin, objects)["ADMIN_URL_PREFIX"]
+
+    assert routes == {
+        ("bot", "/telegram/webhook", "Exact"),
+        ("admin", f"/{prefix}", "Prefix"),
+        ("admin", "/static/", "Prefix"),
+    }
 
 
 def test_referenced_secrets_and_configmaps_exist_or_are_documented(objects: list[Obj]) -> None:
