@@ -171,7 +171,7 @@ tolerations:
 
 {{/* Spread a workload's pods across nodes. Call with (dict "root" $ "component" "bot"). */}}
 {{- define "tgbot.topologySpread" -}}
-{{- if .root.Values.topologySpread.enabled }}
+{{- if .root.Values.topologySpread.enabled -}}
 topologySpreadConstraints:
   - maxSkew: 1
     topologyKey: kubernetes.io/hostname
