@@ -1,0 +1,154 @@
+"""The chart's values: every value documented and in the schema, bad values refused with
+readable messages, and secrets handled the way the docs say."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.k8s.manifests import CHART_DIR, by_kind, containers, find, load_all, workloads
+from tests.k8s.tools import Tools, run
+
+VALUES_TEXT = (CHART_DIR / "values.yaml").read_text()
+VALUES = yaml.safe_load(VALUES_TEXT)
+SCHEMA = json.loads((CHART_DIR / "values.schema.json").read_text())
+# Maps whose keys belong to the user (labels, annotations, Kubernetes objects) end a path.
+FREE_FORM = ("resources", "podSecurityContext", "containerSecurityContext")
+ALL_SECRETS = (
+    "secrets.databaseUrl=postgresql://u:p@db:5432/tgbot",
+    "secrets.redisUrl=redis://redis:6379/0",
+    "secrets.telegramBotToken=123:abc",
+    "secrets.webhookSecret=s3cret",
+    "secrets.djangoSecretKey=dev-only-key",
+)
+
+
+def leaves(node: Any, prefix: str = "") -> Iterator[str]:
+    if isinstance(node, dict) and node and not prefix.endswith(FREE_FORM):
+        for key, value in node.items():
+            yield from leaves(value, f"{prefix}.{key}" if prefix else key)
+    else:
+        yield prefix
+
+
+def template(tools: Tools, *sets: str, values: str | None = None) -> tuple[int, str]:
+    args = [tools.helm, "template", "tgbot", str(CHART_DIR)]
+    if values:
+        args += ["-f", str(CHART_DIR / values)]
+    for s in sets:
+        args += ["--set", s]
+    result = run(*args)
+    return result.returncode, result.stdout if result.returncode == 0 else result.stderr
+
+
+def test_every_value_is_documented_and_every_doc_names_a_value() -> None:
+    documented = set(re.findall(r"^\s*## @param (\S+) ", VALUES_TEXT, re.M))
+    values = set(leaves(VALUES))
+
+    assert values - documented == set(), "values without a ## @param line"
+    assert documented - values == set(), "## @param lines naming no value"
+
+
+def test_the_schema_knows_every_value() -> None:
+    for path in leaves(VALUES):
+        node = SCHEMA
+        for part in path.split("."):
+            node = node["properties"][part]
+        assert "type" in node, path
+        assert node.get("description"), path
+
+
+def test_unknown_and_bad_values_are_refused(tools: Tools) -> None:
+    code, err = template(tools, "bogus=1", values="values-prod.yaml")
+    assert code != 0
+    assert "bogus" in err
+
+    code, err = template(tools, "config.logLevel=LOUD", values="values-prod.yaml")
+    assert code != 0
+    assert "logLevel" in err
+
+
+def test_missing_settings_are_all_listed_at_once(tools: Tools) -> None:
+    code, err = template(tools)
+
+    assert code != 0
+    for name in (
+        "config.webhookUrl",
+        "secrets.databaseUrl",
+        "secrets.redisUrl",
+        "secrets.telegramBotToken",
+        "secrets.webhookSecret",
+        "secrets.djangoSecretKey",
+    ):
+        assert name in err, name
+
+
+def test_an_existing_secret_is_used_and_none_is_created(tools: Tools) -> None:
+    code, out = template(tools, values="values-prod.yaml")
+    assert code == 0, out
+    objs = load_all(out)
+
+    assert by_kind(objs, "Secret") == []
+    names = {
+        v["secret"]["secretName"]
+        for _, t in workloads(objs) for v in t["spec"].get("volumes", []) if "secret" in v
+    }  # fmt: skip
+    assert names == {"tgbot-secrets"}
+
+
+def test_secrets_from_values_become_a_hook_secret_the_migrations_can_read(tools: Tools) -> None:
+    code, out = template(
+        tools, "config.webhookUrl=https://bot.example.com/telegram/webhook", *ALL_SECRETS
+    )
+    assert code == 0, out
+    objs = load_all(out)
+
+    secret = find(objs, "Secret", "tgbot")
+    assert secret is not None
+    assert set(secret["stringData"]) == {
+        "database-url", "redis-url", "telegram-bot-token", "webhook-secret", "django-secret-key",
+    }  # fmt: skip
+    assert secret["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+    job = find(objs, "Job", "tgbot-migrate")
+    assert job is not None
+    assert int(secret["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(
+        job["metadata"]["annotations"]["helm.sh/hook-weight"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("sets", "absent"),
+    [
+        (("ingress.enabled=false",), "Ingress"),
+        (("networkPolicy.enabled=false",), "NetworkPolicy"),
+        (("backup.enabled=false",), "CronJob"),
+        (("bot.hpa.enabled=false", "admin.hpa.enabled=false"), "HorizontalPodAutoscaler"),
+    ],
+)
+def test_optional_parts_switch_off(tools: Tools, sets: tuple[str, ...], absent: str) -> None:
+    code, out = template(tools, *sets, values="values-prod.yaml")
+    assert code == 0, out
+    objs = load_all(out)
+
+    assert by_kind(objs, absent) == []
+    if absent == "HorizontalPodAutoscaler":
+        bot = find(objs, "Deployment", "tgbot-bot")
+        assert bot is not None
+        assert bot["spec"]["replicas"] == VALUES["bot"]["replicaCount"]
+
+
+def test_extra_env_reaches_every_application_container(tools: Tools) -> None:
+    code, out = template(
+        tools, "extraEnv[0].name=TZ", "extraEnv[0].value=UTC", values="values-prod.yaml"
+    )
+    assert code == 0, out
+
+    for workload, tpl in workloads(load_all(out)):
+        for _, c in containers(tpl["spec"]):
+            if "tgbot-" in c["image"] and workload["kind"] != "CronJob":
+                assert {"name": "TZ", "value": "UTC"} in c["env"], c["name"]
