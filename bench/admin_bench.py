@@ -29,7 +29,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.services import postgres_container, psycopg_url, with_database  # noqa: E402
+from tests.support.services import postgres_container, psycopg_url, with_database
 
 TARGET_P50_MS = 300.0
 CHUNK = 1_000_000

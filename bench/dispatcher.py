@@ -33,10 +33,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import services  # noqa: E402
-from tests.support.waiting import wait_until  # noqa: E402
+from tests.support import services
+from tests.support.waiting import wait_until
 
-TOKEN = "123456:BENCH"  # noqa: S105 - the sandbox accepts any token
+TOKEN = "123456:BENCH"
 
 
 def free_port() -> int:

@@ -22,6 +22,10 @@ SECTIONS: list[tuple[str, str, str]] = [
         "tgbot.config:Settings",
         "`tgbot serve`, `poll`, `dispatch`, `migrate`, `set-webhook`",
     ),
+    ("Bot API sandbox", "tgbot.sandbox.config:SandboxConfig", "`tgbot sandbox`"),
+    ("Admin panel", "tgadmin.config:AdminSettings", "`tgadmin`, gunicorn"),
+    ("Admin panel server", "tgadmin.config:ServerSettings", "gunicorn (`tgadmin.gunicorn_conf`)"),
+    ("First superuser", "tgadmin.config:SuperuserSettings", "`tgadmin ensure-superuser`"),
 ]
 
 HEADER = """# Configuration

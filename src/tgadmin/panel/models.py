@@ -154,6 +154,7 @@ class Broadcast(models.Model):
     sent_count = models.IntegerField(_("sent"), default=0)
     failed_count = models.IntegerField(_("failed"), default=0)
     blocked_count = models.IntegerField(_("blocked"), default=0)
+    skipped_count = models.IntegerField(_("skipped"), default=0)
     created_by_admin_id = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -170,7 +171,7 @@ class Broadcast(models.Model):
 
     @property
     def pending_count(self) -> int:
-        done = self.sent_count + self.failed_count + self.blocked_count
+        done = self.sent_count + self.failed_count + self.blocked_count + self.skipped_count
         return max(self.total_count - done, 0)
 
 

@@ -11,6 +11,16 @@ config = context.config
 target_metadata = Base.metadata
 
 
+# Django's own tables live in the same database; alembic neither owns nor compares them.
+DJANGO_TABLE_PREFIXES = ("django_", "auth_")
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    if type_ == "table" and name is not None:
+        return not name.startswith(DJANGO_TABLE_PREFIXES)
+    return True
+
+
 def run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -18,6 +28,7 @@ def run_on(connection: Connection) -> None:
         transaction_per_migration=True,
         compare_type=True,
         compare_server_default=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
