@@ -56,7 +56,7 @@ def test_handler_queries_survive_statement_preparation(migrated_db_url: str) -> 
                     text(
                         "SELECT c.user_id, count(*) FROM messages m JOIN conversations c"
                         " ON c.id = m.conversation_id WHERE c.user_id >= 42000000"
-                        " GROUP BY c.user_id ORDER BY c.user_id"
+                        " AND c.user_id < 42000003 GROUP BY c.user_id ORDER BY c.user_id"
                     )
                 )
                 assert counts.all() == [(42_000_000, 4), (42_000_001, 4), (42_000_002, 4)]
