@@ -10,10 +10,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     Field,
     SecretStr,
     ValidationError,
@@ -27,33 +25,16 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from tgbot.config_sources import FileSecretError, describe_errors, with_file_secrets
+from tgbot.config_sources import (
+    FileSecretError,
+    PostgresUrl,
+    RedisUrl,
+    describe_errors,
+    with_file_secrets,
+)
 
-POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
-REDIS_SCHEMES = {"redis", "rediss", "unix"}
 MIN_SECRET_KEY_LENGTH = 50
 MIN_SECRET_KEY_UNIQUE_CHARS = 5
-
-
-def _check_postgres_url(value: SecretStr) -> SecretStr:
-    parts = urlsplit(value.get_secret_value())
-    if parts.scheme not in POSTGRES_SCHEMES:
-        raise ValueError("must be a postgresql:// URL (postgresql://user:password@host:5432/db)")
-    if not parts.path.strip("/"):
-        raise ValueError("must name a database (postgresql://user:password@host:5432/db)")
-    try:
-        parts.port  # noqa: B018 - raises on a non-numeric port
-    except ValueError as exc:
-        raise ValueError(f"has an invalid port: {exc}") from exc
-    if not parts.hostname and "host=" not in parts.query:
-        raise ValueError("must name a host (postgresql://user:password@host:5432/db)")
-    return value
-
-
-def _check_redis_url(value: SecretStr) -> SecretStr:
-    if urlsplit(value.get_secret_value()).scheme not in REDIS_SCHEMES:
-        raise ValueError("must be a redis:// URL (redis://host:6379/0)")
-    return value
 
 
 def _split_list(value: Any) -> Any:
@@ -62,8 +43,6 @@ def _split_list(value: Any) -> Any:
     return value
 
 
-PostgresUrl = Annotated[SecretStr, AfterValidator(_check_postgres_url)]
-RedisUrl = Annotated[SecretStr, AfterValidator(_check_redis_url)]
 CommaList = Annotated[list[str], NoDecode]
 
 

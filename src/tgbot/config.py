@@ -6,11 +6,10 @@ Every secret may also be given as ``<NAME>_FILE`` (a path whose content is the v
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     AnyHttpUrl,
     Field,
     SecretStr,
@@ -19,38 +18,17 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from tgbot.config_sources import FileSecretError, describe_errors, with_file_secrets
+from tgbot.config_sources import (
+    POSTGRES_SCHEMES,
+    FileSecretError,
+    PostgresUrl,
+    RedisUrl,
+    describe_errors,
+    with_file_secrets,
+)
 
 TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,200}")
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
-POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
-REDIS_SCHEMES = {"redis", "rediss", "unix"}
-
-
-def _check_postgres_url(value: SecretStr) -> SecretStr:
-    parts = urlsplit(value.get_secret_value())
-    if parts.scheme not in POSTGRES_SCHEMES:
-        raise ValueError("must be a postgresql:// URL (postgresql://user:password@host:5432/db)")
-    if not parts.path.strip("/"):
-        raise ValueError("must name a database (postgresql://user:password@host:5432/db)")
-    try:
-        parts.port  # noqa: B018 - raises on a non-numeric port
-    except ValueError as exc:
-        raise ValueError(f"has an invalid port: {exc}") from exc
-    if not parts.hostname and "host=" not in parts.query:
-        raise ValueError("must name a host (postgresql://user:password@host:5432/db)")
-    return value
-
-
-def _check_redis_url(value: SecretStr) -> SecretStr:
-    parts = urlsplit(value.get_secret_value())
-    if parts.scheme not in REDIS_SCHEMES:
-        raise ValueError("must be a redis:// URL (redis://host:6379/0)")
-    return value
-
-
-PostgresUrl = Annotated[SecretStr, AfterValidator(_check_postgres_url)]
-RedisUrl = Annotated[SecretStr, AfterValidator(_check_redis_url)]
 
 
 def postgres_url_for(url: str, driver: str = "psycopg") -> str:

@@ -9,11 +9,41 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
+REDIS_SCHEMES = {"redis", "rediss", "unix"}
+
+
+def _check_postgres_url(value: SecretStr) -> SecretStr:
+    parts = urlsplit(value.get_secret_value())
+    if parts.scheme not in POSTGRES_SCHEMES:
+        raise ValueError("must be a postgresql:// URL (postgresql://user:password@host:5432/db)")
+    if not parts.path.strip("/"):
+        raise ValueError("must name a database (postgresql://user:password@host:5432/db)")
+    try:
+        parts.port  # noqa: B018 - raises on a non-numeric port
+    except ValueError as exc:
+        raise ValueError(f"has an invalid port: {exc}") from exc
+    if not parts.hostname and "host=" not in parts.query:
+        raise ValueError("must name a host (postgresql://user:password@host:5432/db)")
+    return value
+
+
+def _check_redis_url(value: SecretStr) -> SecretStr:
+    parts = urlsplit(value.get_secret_value())
+    if parts.scheme not in REDIS_SCHEMES:
+        raise ValueError("must be a redis:// URL (redis://host:6379/0)")
+    return value
+
+
+PostgresUrl = Annotated[SecretStr, AfterValidator(_check_postgres_url)]
+RedisUrl = Annotated[SecretStr, AfterValidator(_check_redis_url)]
 
 
 class FileSecretError(ValueError):
