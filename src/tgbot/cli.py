@@ -65,6 +65,14 @@ def cmd_poll(args: argparse.Namespace) -> int:
     runtime = BotRuntime.build(settings)
 
     async def poll() -> None:
+        from tgbot.delivery.dispatcher import run_dispatcher
+
+        stop_outbox = asyncio.Event()
+        outbox = (
+            asyncio.create_task(run_dispatcher(settings, stop_outbox, serve_metrics=False))
+            if settings.run_dispatcher_in_serve
+            else None
+        )
         try:
             # Polling and a webhook exclude each other; this is for development only.
             await runtime.bot.delete_webhook(drop_pending_updates=False)
@@ -75,6 +83,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
                 close_bot_session=False,
             )
         finally:
+            stop_outbox.set()
+            if outbox is not None:
+                await outbox
             await runtime.close()
 
     asyncio.run(poll())

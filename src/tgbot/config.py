@@ -180,7 +180,8 @@ class Settings(BaseSettings):
         description="Address the dispatcher's /healthz and /metrics bind.",
     )
     run_dispatcher_in_serve: bool = Field(
-        default=False, description="Run the outbox dispatcher inside `tgbot serve` too."
+        default=False,
+        description="Run the outbox dispatcher inside `tgbot serve` and `tgbot poll` too.",
     )
 
     # --- database pool -------------------------------------------------------------------

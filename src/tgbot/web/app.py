@@ -46,6 +46,8 @@ def create_app(runtime: BotRuntime) -> web.Application:
     app.router.add_get("/metrics", metrics)
     app.on_startup.append(_on_startup)
     app.cleanup_ctx.append(_prune_processed_updates)
+    if settings.run_dispatcher_in_serve:
+        app.cleanup_ctx.append(_outbox_dispatcher)
     app.on_cleanup.append(_on_cleanup)
     return app
 
@@ -76,6 +78,30 @@ async def _prune_processed_updates(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
+    """``RUN_DISPATCHER_IN_SERVE``: the outbox dispatcher as a task of this process.
+
+    Its metrics share the default registry, so this app's ``/metrics`` shows them. On shutdown
+    it stops claiming, finishes the sends in flight and releases its leases like ``tgbot dispatch``.
+    """
+    from tgbot.delivery.dispatcher import run_dispatcher
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_dispatcher(app[RUNTIME].settings, stop, serve_metrics=False), name="outbox-dispatcher"
+    )
+    task.add_done_callback(_report_dispatcher_exit)
+    yield
+    stop.set()
+    with contextlib.suppress(asyncio.CancelledError, Exception):  # a crash was logged already
+        await task
+
+
+def _report_dispatcher_exit(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("dispatcher.crashed", error=type(exc).__name__, exc_info=exc)
 
 
 async def _on_cleanup(app: web.Application) -> None:
