@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,6 +68,14 @@ def tgadmin_executable() -> str:
     found = str(beside) if beside.exists() else shutil.which("tgadmin")
     assert found, "the tgadmin console script is not installed (uv sync)"
     return found
+
+
+def run_tgadmin(*args: str, env: dict[str, str]) -> None:
+    """Run one ``tgadmin`` command to completion; fail the test with its stderr otherwise."""
+    result = subprocess.run(
+        [tgadmin_executable(), *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def base_env(**values: str) -> dict[str, str]:
@@ -127,8 +136,6 @@ def db(admin_db_url: str) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def static_root(admin_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """``collectstatic`` output, as production serves it (hashed, compressed names)."""
-    import subprocess
-
     root = str(tmp_path_factory.mktemp("static"))
     result = subprocess.run(
         [tgadmin_executable(), "collectstatic", "--no-input", "-v", "0"],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.integration.admin.conftest import SECRET_KEY, base_env, tgadmin_executable
+from tests.integration.admin.conftest import SECRET_KEY, base_env, run_tgadmin
 from tests.integration.admin.panel_server import running_panel
 from tests.support.services import psycopg_url
 from tests.support.waiting import wait_until
@@ -60,13 +59,6 @@ def seed(db_url: str) -> int:
         return int(row[0])
 
 
-def tgadmin(*args: str, env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [tgadmin_executable(), *args], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-
-
 @pytest.fixture
 def panel(fresh_db_url: str, static_root: str, tmp_path: Path) -> Iterator[Panel]:
     from tgbot.db.migrate import migrate
@@ -80,8 +72,8 @@ def panel(fresh_db_url: str, static_root: str, tmp_path: Path) -> Iterator[Panel
         ADMIN_USERNAME="lead",
         ADMIN_PASSWORD=PASSWORD,
     )
-    tgadmin("migrate", "--no-input", env=env)
-    tgadmin("ensure-superuser", env=env)
+    run_tgadmin("migrate", "--no-input", env=env)
+    run_tgadmin("ensure-superuser", env=env)
     conversation_id = seed(fresh_db_url)
     with running_panel(env, tmp_path / "gunicorn.log") as url:
         yield Panel(url, fresh_db_url, conversation_id)

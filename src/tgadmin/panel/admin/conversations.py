@@ -49,6 +49,7 @@ class MessageInline(admin.TabularInline[Message, Conversation]):
             .annotate(
                 delivery_status=Subquery(latest_delivery.values("status")[:1]),
                 delivery_error=Subquery(latest_delivery.values("last_error_code")[:1]),
+                delivery_reason=Subquery(latest_delivery.values("last_error")[:1]),
             )
         )
 
@@ -76,8 +77,12 @@ class MessageInline(admin.TabularInline[Message, Conversation]):
         status: str | None = getattr(obj, "delivery_status", None)
         if status is None:
             return gettext("not queued")
+        if status not in {"failed", "dead"}:
+            return status
+        # What Telegram (or the network) said, e.g. "failed (400): Bad Request: chat not found".
         code = getattr(obj, "delivery_error", None)
-        return f"{status} ({code})" if code and status in {"failed", "dead"} else status
+        reason = getattr(obj, "delivery_reason", None)
+        return f"{status}{f' ({code})' if code else ''}{f': {reason}' if reason else ''}"
 
 
 class ReplyForm(forms.ModelForm[Conversation]):
