@@ -173,8 +173,8 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         try:
-            sandbox.wait_http(f"{sandbox_url}/sandbox/stats")
-            bot.wait_http(f"http://127.0.0.1:{bot_port}/readyz")
+            sandbox.wait_http(f"{sandbox_url}/sandbox/stats", timeout=120)
+            bot.wait_http(f"http://127.0.0.1:{bot_port}/readyz", timeout=120)
             _wait_echo(echo_port)
             echo_result = measure(
                 "bare echo", f"http://127.0.0.1:{echo_port}/telegram/webhook", args, 1
@@ -211,7 +211,7 @@ def _wait_echo(port: int) -> None:
 
     wait_until(
         lambda: httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200,
-        timeout=30,
+        timeout=120,
         what="echo bot",
     )
 

@@ -185,7 +185,23 @@ class Settings(BaseSettings):
     )
 
     # --- database pool -------------------------------------------------------------------
-    database_pool_size: int = Field(default=10, ge=1, description="SQLAlchemy pool size.")
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="PostgreSQL connections per process. Updates beyond it wait for a free one "
+        "(up to DATABASE_CONNECT_TIMEOUT) instead of opening and closing extra connections.",
+    )
+    database_pool_pre_ping: bool = Field(
+        default=False,
+        description="Test each pooled connection before use (one extra round trip per update). "
+        "Off: a connection broken by a PostgreSQL restart fails one update with 503, which "
+        "Telegram delivers again, and the whole pool is replaced.",
+    )
+    database_pool_recycle_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        description="Replace pooled connections older than this (idle-timeouts of proxies).",
+    )
     database_connect_timeout: float = Field(
         default=5.0, gt=0, description="Seconds to wait for a PostgreSQL connection."
     )

@@ -28,6 +28,7 @@ class BotRuntime:
     dedup: UpdateDeduplicator
     bot: Bot
     dispatcher: Dispatcher
+    texts: TextService
 
     @classmethod
     def build(cls, settings: Settings) -> BotRuntime:
@@ -60,9 +61,11 @@ class BotRuntime:
             dedup=UpdateDeduplicator(guard),
             bot=create_bot(settings),
             dispatcher=dispatcher,
+            texts=texts,
         )
 
     async def close(self) -> None:
+        await self.texts.aclose()
         await self.bot.session.close()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -16,8 +16,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.sqlalchemy_url,
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
+        max_overflow=0,  # overflow connections are closed on return: churn under steady load
+        pool_pre_ping=settings.database_pool_pre_ping,
+        pool_recycle=settings.database_pool_recycle_seconds,
         pool_timeout=settings.database_connect_timeout,
         connect_args={"connect_timeout": max(1, int(settings.database_connect_timeout))},
     )

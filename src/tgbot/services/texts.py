@@ -1,11 +1,15 @@
 """Bot texts: admin overrides from the database over built-in defaults, with language fallback.
 
 Overrides are cached in-process for ``TEXTS_CACHE_SECONDS`` so an edit in the admin reaches
-every replica within seconds without a query per message.
+every replica within seconds without a query per message. Only the first read waits for the
+database; after that a stale cache is answered from at once while one background task reloads
+it, so a handler holding a pooled connection never waits for another one to read texts.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -33,6 +37,8 @@ class TextService:
         self._clock = clock
         self._overrides: dict[tuple[str, str], str] = {}
         self._loaded_at: float | None = None
+        self._first_load = asyncio.Lock()
+        self._reloading: asyncio.Task[None] | None = None
 
     def language_for(self, language_code: str | None) -> str:
         """The supported language closest to Telegram's ``language_code`` (``ru-RU`` → ``ru``)."""
@@ -42,16 +48,29 @@ class TextService:
                 return base
         return self._default_language
 
-    async def _refresh(self) -> None:
-        now = self._clock()
-        if self._loaded_at is not None and now - self._loaded_at < self._ttl:
-            return
+    async def _load(self) -> None:
         try:
             async with self._sessionmaker() as session:
                 self._overrides = await all_text_overrides(session)
         except Exception as exc:  # stale texts beat no answer
             log.warning("texts.refresh_failed", error=type(exc).__name__)
-        self._loaded_at = now
+        self._loaded_at = self._clock()
+
+    async def _refresh(self) -> None:
+        if self._loaded_at is None:
+            async with self._first_load:  # concurrent first readers share one query
+                if self._loaded_at is None:
+                    await self._load()
+            return
+        stale = self._clock() - self._loaded_at >= self._ttl
+        if stale and (self._reloading is None or self._reloading.done()):
+            self._reloading = asyncio.create_task(self._load(), name="texts-reload")
+
+    async def aclose(self) -> None:
+        if self._reloading is not None and not self._reloading.done():
+            self._reloading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reloading
 
     async def get(self, key: str, language: str, **fmt: object) -> str:
         await self._refresh()

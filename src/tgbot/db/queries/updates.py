@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, func, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgbot.db.models import ProcessedUpdate
+
+# Plain SQL: SQLAlchemy never caches a PostgreSQL ON CONFLICT construct (it recompiles it on
+# every call), and this runs once per update.
+CLAIM_UPDATE = text(
+    "INSERT INTO processed_updates (update_id) VALUES (:update_id) "
+    "ON CONFLICT (update_id) DO NOTHING RETURNING update_id"
+)
 
 
 async def claim_update(session: AsyncSession, *, update_id: int) -> bool:
@@ -17,12 +23,7 @@ async def claim_update(session: AsyncSession, *, update_id: int) -> bool:
     Because the record commits together with the handler's effects, an update has its
     effects exactly once even when the Redis fast path has forgotten it.
     """
-    result = await session.execute(
-        insert(ProcessedUpdate)
-        .values(update_id=update_id)
-        .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
-        .returning(ProcessedUpdate.update_id)
-    )
+    result = await session.execute(CLAIM_UPDATE, {"update_id": update_id})
     return result.scalar_one_or_none() is not None
 
 

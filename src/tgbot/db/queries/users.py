@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import func, literal_column, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgbot.db.models import TelegramUser
@@ -23,6 +21,23 @@ class SeenUser:
     is_new: bool
 
 
+# Plain SQL: SQLAlchemy never caches a PostgreSQL ON CONFLICT construct, and this runs once per
+# update. ``xmax = 0`` holds only for a freshly inserted row version.
+UPSERT_SEEN_USER = text(
+    """
+    INSERT INTO tg_users (telegram_id, username, first_name, last_name, language_code, language)
+    VALUES (:telegram_id, :username, :first_name, :last_name, :language_code, :language)
+    ON CONFLICT (telegram_id) DO UPDATE SET
+        username = excluded.username,
+        first_name = excluded.first_name,
+        last_name = excluded.last_name,
+        language_code = excluded.language_code,
+        last_seen_at = now()
+    RETURNING telegram_id, language, is_banned, is_subscribed, (xmax = 0) AS is_new
+    """
+)
+
+
 async def upsert_seen_user(
     session: AsyncSession,
     *,
@@ -34,32 +49,19 @@ async def upsert_seen_user(
     initial_language: str,
 ) -> SeenUser:
     """Register the user on first sight, or refresh names and ``last_seen_at``. One statement."""
-    stmt = insert(TelegramUser).values(
-        telegram_id=telegram_id,
-        username=username,
-        first_name=first_name,
-        last_name=last_name,
-        language_code=language_code,
-        language=initial_language,
-    )
-    upsert: Any = stmt.on_conflict_do_update(
-        index_elements=[TelegramUser.telegram_id],
-        set_={
-            "username": stmt.excluded.username,
-            "first_name": stmt.excluded.first_name,
-            "last_name": stmt.excluded.last_name,
-            "language_code": stmt.excluded.language_code,
-            "last_seen_at": func.now(),
-        },
-    ).returning(
-        TelegramUser.telegram_id,
-        TelegramUser.language,
-        TelegramUser.is_banned,
-        TelegramUser.is_subscribed,
-        # xmax = 0 only for a freshly inserted row version.
-        literal_column("xmax = 0").label("is_new"),
-    )
-    row = (await session.execute(upsert)).one()
+    row = (
+        await session.execute(
+            UPSERT_SEEN_USER,
+            {
+                "telegram_id": telegram_id,
+                "username": username,
+                "first_name": first_name,
+                "last_name": last_name,
+                "language_code": language_code,
+                "language": initial_language,
+            },
+        )
+    ).one()
     return SeenUser(
         telegram_id=row.telegram_id,
         language=row.language,
