@@ -110,9 +110,22 @@ def _percentiles(latencies: list[float]) -> dict[str, float]:
     return {"p50_ms": qs[49] * 1000, "p99_ms": qs[98] * 1000}
 
 
-def measure(name: str, url: str, args: argparse.Namespace, first_id: int) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    name: str, url: str, args: argparse.Namespace, first_id: int, pids: dict[str, int]
+) -> dict[str, Any]:
     asyncio.run(closed_loop(url, first_id, 300, args.concurrency))  # warm-up
+    cpu_before = {who: cpu_seconds(pid) for who, pid in pids.items()}
     ceiling = asyncio.run(closed_loop(url, first_id + 1_000, args.updates, args.concurrency))
+    # CPU per update does not depend on what else the machine is doing, unlike updates/s.
+    ceiling["cpu_ms_per_update"] = {
+        who: (cpu_seconds(pid) - cpu_before[who]) * 1000 / args.updates for who, pid in pids.items()
+    }
     half = asyncio.run(
         open_loop(url, first_id + 1_000_000, ceiling["updates_per_s"] / 2, args.seconds)
     )
@@ -123,6 +136,8 @@ def measure(name: str, url: str, args: argparse.Namespace, first_id: int) -> dic
         f" | at {half['rate']:.0f}/s: p50 {half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms,"
         f" errors {half['errors']:.0f}"
     )
+    cpu = ", ".join(f"{who} {ms:.2f}" for who, ms in ceiling["cpu_ms_per_update"].items())
+    print(f"{'':12s} CPU ms per update at the ceiling: {cpu}")
     return {"ceiling": ceiling, "half_rate": half}
 
 
@@ -176,11 +191,21 @@ def main() -> None:
             sandbox.wait_http(f"{sandbox_url}/sandbox/stats", timeout=120)
             bot.wait_http(f"http://127.0.0.1:{bot_port}/readyz", timeout=120)
             _wait_echo(echo_port)
+            assert bot.proc is not None
+            assert sandbox.proc is not None
             echo_result = measure(
-                "bare echo", f"http://127.0.0.1:{echo_port}/telegram/webhook", args, 1
+                "bare echo",
+                f"http://127.0.0.1:{echo_port}/telegram/webhook",
+                args,
+                1,
+                {"bot": echo.pid, "sandbox": sandbox.proc.pid},
             )
             bot_result = measure(
-                "tgbot serve", f"http://127.0.0.1:{bot_port}/telegram/webhook", args, 10_000_000
+                "tgbot serve",
+                f"http://127.0.0.1:{bot_port}/telegram/webhook",
+                args,
+                10_000_000,
+                {"bot": bot.proc.pid, "sandbox": sandbox.proc.pid},
             )
         finally:
             bot.stop()
@@ -188,7 +213,12 @@ def main() -> None:
             echo.terminate()
             echo.wait(10)
         ratio = bot_result["ceiling"]["updates_per_s"] / echo_result["ceiling"]["updates_per_s"]
+        cpu_ratio = (
+            echo_result["ceiling"]["cpu_ms_per_update"]["bot"]
+            / bot_result["ceiling"]["cpu_ms_per_update"]["bot"]
+        )
         print(f"throughput ratio tgbot/echo: {ratio:.2f} (target >= 0.6)")
+        print(f"CPU-efficiency ratio (echo CPU per update / tgbot CPU per update): {cpu_ratio:.2f}")
         report = {
             "machine": {
                 "cpus": os.cpu_count(),
@@ -199,6 +229,7 @@ def main() -> None:
             "echo": echo_result,
             "tgbot": bot_result,
             "ratio": ratio,
+            "cpu_ratio": cpu_ratio,
         }
         out = ROOT / "bench" / "results"
         out.mkdir(exist_ok=True)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
+from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.users import SeenUser
 from tgbot.services.texts import TextService
 
 router = Router(name="help")
-router.message.filter(F.chat.type == "private")
+router.message.filter(PrivateChat())
 
 
 @router.message(Command("help"))

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.users import SeenUser, set_language
 from tgbot.services.texts import TextService
 from tgbot.texts_defaults import SUPPORTED_LANGUAGES
@@ -29,7 +30,7 @@ def language_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.message(Command("language"), F.chat.type == "private")
+@router.message(Command("language"), PrivateChat())
 async def ask_language(message: Message, user: SeenUser, texts: TextService) -> None:
     await message.answer(
         await texts.get("language_prompt", user.language), reply_markup=language_keyboard()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.users import set_blocked
 
 router = Router(name="membership")
-router.my_chat_member.filter(F.chat.type == "private")
+router.my_chat_member.filter(PrivateChat())
 
 
 @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))

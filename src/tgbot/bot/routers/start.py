@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.users import SeenUser, remember_start_payload
 from tgbot.services.texts import TextService
 
 router = Router(name="start")
-router.message.filter(F.chat.type == "private")
+router.message.filter(PrivateChat())
 
 MAX_PAYLOAD = 64
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.users import SeenUser, set_subscribed
 from tgbot.services.texts import TextService
 
 router = Router(name="subscription")
-router.message.filter(F.chat.type == "private")
+router.message.filter(PrivateChat())
 
 
 @router.message(Command("subscribe"))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.conversations import add_incoming_message, open_conversation_id
 from tgbot.db.queries.users import SeenUser
 from tgbot.services.texts import TextService
 
 router = Router(name="support")
-router.message.filter(F.chat.type == "private")
+router.message.filter(PrivateChat())
 
 
 def media_file_id(message: Message) -> str | None:
