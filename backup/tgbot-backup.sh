@@ -16,7 +16,7 @@
 #   BACKUP_DIR                          where dumps go (default /backups)
 #   BACKUP_KEEP_DAILY / _WEEKLY / _MONTHLY   retention (default 7 / 4 / 6)
 #   BACKUP_INTERVAL_SECONDS             `loop` period (default 86400)
-#   BACKUP_METRICS_FILE                 node-exporter textfile to write after each success
+#   BACKUP_METRICS_PATH                 node-exporter textfile to write after each success
 #                                       (default $BACKUP_DIR/metrics/tgbot_backup.prom; "" = none)
 #
 # Files are named tgbot-YYYYmmddTHHMMSSZ.dump (UTC, pg_dump custom format, compressed).
@@ -30,7 +30,7 @@ KEEP_DAILY=${BACKUP_KEEP_DAILY:-7}
 KEEP_WEEKLY=${BACKUP_KEEP_WEEKLY:-4}
 KEEP_MONTHLY=${BACKUP_KEEP_MONTHLY:-6}
 INTERVAL=${BACKUP_INTERVAL_SECONDS:-86400}
-METRICS_FILE=${BACKUP_METRICS_FILE-$BACKUP_DIR/metrics/tgbot_backup.prom}
+METRICS_FILE=${BACKUP_METRICS_PATH-$BACKUP_DIR/metrics/tgbot_backup.prom}
 PREFIX=tgbot-
 SUFFIX=.dump
 

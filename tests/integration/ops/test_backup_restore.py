@@ -289,7 +289,7 @@ def test_database_url_from_a_secret_file_and_a_bad_url(
         "backup",
         url="",
         DATABASE_URL_FILE="/backups/url",
-        BACKUP_METRICS_FILE="",
+        BACKUP_METRICS_PATH="",
     )
     assert made.code == 0, made.output
     assert not (backups / "metrics").exists()

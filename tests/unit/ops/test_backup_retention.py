@@ -39,7 +39,7 @@ def expected_kept(stamps: set[dt.datetime], daily: int, weekly: int, monthly: in
 def prune(directory: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(SCRIPT), "prune", *args],
-        env={**os.environ, "BACKUP_DIR": str(directory), "BACKUP_METRICS_FILE": "", **env},
+        env={**os.environ, "BACKUP_DIR": str(directory), "BACKUP_METRICS_PATH": "", **env},
         capture_output=True,
         text=True,
         check=False,
