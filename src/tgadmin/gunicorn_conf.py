@@ -41,7 +41,7 @@ def _load() -> ServerSettings:
 _server = _load()
 
 
-class JsonLogger(Logger):
+class JsonLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type hints
     """gunicorn's error and access logs (and uvicorn's, which reuse their handlers) as JSON
     lines in the shape every service writes (``tgbot.observability``)."""
 

@@ -17,6 +17,7 @@ import pytest
 from psycopg import sql
 
 from tests.support import services
+from tests.support.monitoring import exposed_names, referenced_metrics
 
 REPO = Path(__file__).parents[3]
 IMAGE = "tgbot-backup:test"
@@ -198,6 +199,9 @@ def test_backup_restores_into_a_fresh_server_with_identical_content(
     )
     assert before - 1 <= stamp <= time.time() + 1
     assert f"tgbot_backup_last_size_bytes {dump.stat().st_size}" in metrics
+    backup_metrics = {m for m in referenced_metrics() if m.startswith("tgbot_backup_")}
+    assert backup_metrics, "the alerts read the backup's timestamp"
+    assert backup_metrics <= exposed_names(metrics)
 
     target = second_server.create_database("restored")
     restored = backup_tool(docker_client, backups, "restore", f"/backups/{dump.name}", url=target)
