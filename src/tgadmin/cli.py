@@ -22,11 +22,14 @@ ALIASES = {"ensure-superuser": "ensure_superuser"}
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        settings_from_environment()
+        env = settings_from_environment()
     except ConfigError as exc:
         for line in exc.lines:
             print(line, file=sys.stderr)
         return EXIT_CONFIG
+    from tgbot.observability import configure_logging
+
+    configure_logging(env.log_level, env.log_format, service="tgadmin")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS_MODULE)
     if args:
         args[0] = ALIASES.get(args[0], args[0])

@@ -121,6 +121,11 @@ class AdminSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Minimum log level."
     )
+    log_format: Literal["json", "console"] = Field(
+        default="json",
+        description="`json`: one JSON object per line on stdout, the bot's shape; `console`: "
+        "for humans.",
+    )
     prometheus_multiproc_dir: Path | None = Field(
         default=None,
         description="prometheus-client's multiprocess directory; set it with several workers.",

@@ -6,9 +6,11 @@ a bad or missing setting prints ``config error: NAME: ...`` lines and exits with
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
+from gunicorn.glogging import Logger
 from pydantic import ValidationError
 
 from tgadmin.config import ConfigError, ServerSettings, settings_from_environment
@@ -38,12 +40,30 @@ def _load() -> ServerSettings:
 
 _server = _load()
 
+
+class JsonLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type hints
+    """gunicorn's error and access logs (and uvicorn's, which reuse their handlers) as JSON
+    lines in the shape every service writes (``tgbot.observability``)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        from tgbot.observability import configure_logging
+
+        panel = settings_from_environment()
+        configure_logging(panel.log_level, panel.log_format, service="tgadmin")
+        formatter = logging.getLogger().handlers[0].formatter
+        for logger in (self.error_log, self.access_log):
+            for handler in logger.handlers:
+                handler.setFormatter(formatter)
+
+
 bind = [f"0.0.0.0:{_server.port}"]
 workers = _server.web_concurrency
 worker_class = "uvicorn_worker.UvicornWorker"
 forwarded_allow_ips = _server.forwarded_allow_ips
 accesslog = "-"
 errorlog = "-"
+logger_class = JsonLogger
 graceful_timeout = 20
 timeout = 60
 

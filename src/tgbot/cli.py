@@ -15,7 +15,8 @@ EXIT_UNAVAILABLE = 3
 
 def _settings_and_logging(args: argparse.Namespace) -> Settings:
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    # "tgbot-serve", "tgbot-dispatch", "tgbot-migrate"...: the `service` field of every line.
+    configure_logging(settings.log_level, settings.log_format, service=f"tgbot-{args.command}")
     return settings
 
 

@@ -24,3 +24,9 @@ IN_FLIGHT = Gauge("tgbot_updates_in_flight", "Updates being handled right now")
 WEBHOOK_REJECTED = Counter(
     "tgbot_webhook_rejected_total", "Webhook requests refused before handling", ["reason"]
 )
+READY = Gauge(
+    "tgbot_ready",
+    "1 when the check /readyz makes passes (database at the expected alembic head, Redis "
+    "reachable), else 0; evaluated on every /readyz and /metrics request",
+    ["check"],
+)

@@ -9,7 +9,12 @@ import structlog
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json", service: str = "tgbot") -> None:
-    """JSON lines on stdout (or a console renderer for humans), shared by stdlib logging."""
+    """JSON lines on stdout (or a console renderer for humans), shared by stdlib logging.
+
+    Every line has the same shape in every service (bot, dispatcher, admin, sandbox, and the
+    backup script's own lines): ``time`` (ISO 8601, UTC), ``level``, ``service``, ``event``, then
+    the event's fields, ids among them (``update_id``, ``outbox_id``, ``broadcast_id``...).
+    """
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -42,6 +47,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json", service: str = "tg
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Python warnings would go to stderr as bare text: log them like everything else.
+    logging.captureWarnings(True)
     # alembic narrates every connection at INFO; our migrate events say what matters.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     # aiogram logs every update with its text at INFO on its "aiogram.event" logger.

@@ -20,7 +20,7 @@ OVERLAYS = ("dev", "staging", "prod")
 CHART_VALUES = ("dev", "staging", "prod")
 # Two Kubernetes minors bundled with kubernetes-validate: the oldest we support and the newest.
 KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
-APP_IMAGES = ("tgbot-bot", "tgbot-admin")
+APP_IMAGES = ("tgbot-bot", "tgbot-admin", "tgbot-backup")
 
 Obj = dict[str, Any]
 POD_OWNERS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
@@ -154,11 +154,11 @@ def expected_app_tags(target: Target) -> dict[str, str]:
         )
         return {i["name"]: str(i["newTag"]) for i in kustomization["images"]}
     values = yaml.safe_load(target.values_file.read_text())["image"]
-    return {"tgbot-bot": str(values["bot"]["tag"]), "tgbot-admin": str(values["admin"]["tag"])}
+    return {name: str(values[name.removeprefix("tgbot-")]["tag"]) for name in APP_IMAGES}
 
 
 def app_image_of(image: str) -> str | None:
-    """ "tgbot-bot" or "tgbot-admin" when the image is one of ours."""
+    """ "tgbot-bot", "tgbot-admin" or "tgbot-backup" when the image is one of ours."""
     repo, _ = image_name_and_tag(image)
     base = repo.rsplit("/", 1)[-1]
     return base if base in APP_IMAGES else None

@@ -278,7 +278,7 @@ def test_images_carry_the_environments_tag(target: Target, objects: list[Obj]) -
             if app:
                 seen.add(app)
                 assert tag == tags[app], (c["name"], c["image"], tags[app])
-    assert seen == {"tgbot-bot", "tgbot-admin"}
+    assert seen == {"tgbot-bot", "tgbot-admin", "tgbot-backup"}
 
 
 def test_every_pod_and_container_is_locked_down(objects: list[Obj]) -> None:
@@ -360,6 +360,5 @@ def test_environment_shape(target: Target, objects: list[Obj]) -> None:
         (ingress,) = by_kind(objects, "Ingress")
         assert ingress["spec"]["tls"], "staging and prod terminate TLS at the ingress"
     backups = by_kind(objects, "CronJob")
-    assert [c["image"] for b in backups for _, c in containers(
-        b["spec"]["jobTemplate"]["spec"]["template"]["spec"])] in (
-        ["postgres:17"], ["docker.io/library/postgres:17"])  # fmt: skip
+    assert [app_image_of(c["image"]) for b in backups for _, c in containers(
+        b["spec"]["jobTemplate"]["spec"]["template"]["spec"])] == ["tgbot-backup"]  # fmt: skip

@@ -37,9 +37,8 @@ def _alembic() -> str:
     return "ok"
 
 
-@require_GET
-@never_cache
-def readyz(request: HttpRequest) -> JsonResponse:
+def readiness_checks() -> tuple[bool, dict[str, str]]:
+    """Whether the panel can serve, and each check's outcome (``"ok"`` or the problem)."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -50,6 +49,13 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except DatabaseError as exc:
         checks.setdefault("database", f"unavailable: {type(exc).__name__}")
     ready = all(value == "ok" for value in checks.values()) and len(checks) == 3
+    return ready, checks
+
+
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    ready, checks = readiness_checks()
     return JsonResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},
         status=200 if ready else 503,

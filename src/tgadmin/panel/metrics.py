@@ -12,6 +12,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -27,6 +28,12 @@ LATENCY = Histogram(
     "Time to answer an HTTP request.",
     ["method", "route"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+READY = Gauge(
+    "tgadmin_ready",
+    "1 when /readyz would answer 200 (database, Django migrations, alembic head), else 0; "
+    "evaluated on every /metrics request",
+    multiprocess_mode="livemostrecent",
 )
 METHODS = {"GET", "POST", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
@@ -58,6 +65,10 @@ class MetricsMiddleware:
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    from tgadmin.panel.health import readiness_checks
+
+    ready, _ = readiness_checks()
+    READY.set(1 if ready else 0)
     registry = REGISTRY
     if settings.PROMETHEUS_MULTIPROC_DIR:
         registry = CollectorRegistry()

@@ -131,10 +131,7 @@ if ENV.behind_tls:
 
 PROMETHEUS_MULTIPROC_DIR = ENV.prometheus_multiproc_dir
 
-# --- logging: to stderr, never message texts -----------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": ENV.log_level},
-}
+# --- logging: never message texts ----------------------------------------------------------
+# Configured once at the process edge (tgadmin.cli, tgadmin.gunicorn_conf): JSON lines on stdout
+# in the bot's shape (tgbot.observability). Django must not replace that with its own.
+LOGGING_CONFIG = None

@@ -115,6 +115,8 @@ class Dispatcher:
         self.broadcasts = Broadcasts(self.engine, settings.broadcast_expansion_batch)
         self.serve_metrics = serve_metrics
         self.rate = metrics.RateMeter()
+        for kind in Kind:  # every outcome exported from zero, so rate() sees the first one
+            metrics.BROADCAST_MESSAGES.labels(kind.value)
         self.metrics_port: int | None = None
         self._state = _State()
         self._wake = asyncio.Event()
@@ -279,6 +281,8 @@ class Dispatcher:
         outcome = await self.sender(row.method, row.chat_id, row.payload)
         metrics.SEND_SECONDS.observe(time.perf_counter() - started)
         metrics.SENDS.labels(outcome.code).inc()
+        if row.broadcast_id is not None:
+            metrics.BROADCAST_MESSAGES.labels(outcome.kind.value).inc()
         if outcome.kind is Kind.SENT:
             self.rate.add()
         return await self._result(row, outcome)

@@ -32,8 +32,18 @@ SLOTS_GIVEN_UP = Counter(
 OLDEST_PENDING = Gauge(
     "tgbot_outbox_oldest_pending_seconds", "Age of the oldest due pending outbox row (0: none)."
 )
+BROADCASTS_RUNNING = Gauge(
+    "tgbot_broadcasts_running", "Broadcasts in status 'running' (paused ones are not counted)."
+)
+BROADCAST_MESSAGES = Counter(
+    "tgbot_broadcast_messages_total",
+    "Bot API calls this dispatcher made for broadcast rows, by outcome "
+    "(sent, blocked, rejected, retry_after, transient).",
+    ["outcome"],
+)
 
 _COUNT_BY_STATUS = text("SELECT status, count(*) AS n FROM outbox GROUP BY status")
+_RUNNING_BROADCASTS = text("SELECT count(*) FROM broadcasts WHERE status = 'running'")
 _OLDEST_DUE = text(
     """
     SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at)), 0) AS age
@@ -68,10 +78,11 @@ class RateMeter:
 
 
 async def refresh_gauges(engine: AsyncEngine, *, counts: bool) -> None:
-    """Oldest-pending age always (an index range scan); row counts when ``counts`` is set."""
+    """Oldest-pending age always (an index range scan); row and broadcast counts with ``counts``."""
     async with engine.connect() as conn:
         OLDEST_PENDING.set(float((await conn.execute(_OLDEST_DUE)).scalar_one()))
         if counts:
             found = {r.status: r.n for r in await conn.execute(_COUNT_BY_STATUS)}
             for status in OUTBOX_STATUSES:
                 OUTBOX_ROWS.labels(status).set(found.get(status, 0))
+            BROADCASTS_RUNNING.set(float((await conn.execute(_RUNNING_BROADCASTS)).scalar_one()))

@@ -14,7 +14,7 @@ from tgbot.bot.webhook_registration import register_webhook
 from tgbot.db.migrate import head_revisions
 from tgbot.db.queries.updates import prune_processed_updates
 from tgbot.runtime import BotRuntime
-from tgbot.web.health import Readiness, healthz, metrics
+from tgbot.web.health import Metrics, Readiness, healthz
 from tgbot.web.webhook import WebhookHandler
 
 log = structlog.get_logger(__name__)
@@ -39,11 +39,11 @@ def create_app(runtime: BotRuntime) -> web.Application:
         ),
     )
     app.router.add_get("/healthz", healthz)
-    app.router.add_get(
-        "/readyz",
-        Readiness(engine=runtime.engine, redis=runtime.redis, expected_heads=head_revisions()),
+    readiness = Readiness(
+        engine=runtime.engine, redis=runtime.redis, expected_heads=head_revisions()
     )
-    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/readyz", readiness)
+    app.router.add_get("/metrics", Metrics(readiness))
     app.on_startup.append(_on_startup)
     app.cleanup_ctx.append(_prune_processed_updates)
     if settings.run_dispatcher_in_serve:

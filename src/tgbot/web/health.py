@@ -10,6 +10,8 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tgbot.metrics import READY
+
 CHECK_TIMEOUT = 2.0
 
 
@@ -17,10 +19,17 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-async def metrics(request: web.Request) -> web.Response:
-    return web.Response(
-        body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
-    )
+class Metrics:
+    """``/metrics``: readiness is checked first, so ``tgbot_ready`` is fresh at every scrape."""
+
+    def __init__(self, readiness: Readiness) -> None:
+        self._readiness = readiness
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        await self._readiness.evaluate()
+        return web.Response(
+            body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
 
 
 class Readiness:
@@ -50,9 +59,16 @@ class Readiness:
             return f"redis unreachable: {type(exc).__name__}"
         return None
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def evaluate(self) -> dict[str, str]:
+        """Each check's problem or ``"ok"``; also sets the ``tgbot_ready`` gauge."""
         database, redis = await asyncio.gather(self._database(), self._redis_check())
         checks = {"database": database or "ok", "redis": redis or "ok"}
-        if database or redis:
+        for name, outcome in checks.items():
+            READY.labels(name).set(1 if outcome == "ok" else 0)
+        return checks
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        checks = await self.evaluate()
+        if any(outcome != "ok" for outcome in checks.values()):
             return web.json_response({"status": "unavailable", "checks": checks}, status=503)
         return web.json_response({"status": "ready", "checks": checks})
