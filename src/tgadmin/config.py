@@ -208,6 +208,11 @@ class SuperuserSettings(BaseSettings):
         min_length=8, description="The admin's password (8+ characters). Secret."
     )
     email: str = Field(default="", description="The admin's e-mail address.")
+    show_password: bool = Field(
+        default=False,
+        description="Print the password once, when the superuser is created; honoured only with "
+        "DEBUG=true (the dev compose profile's placeholder credentials).",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -66,6 +66,9 @@ errorlog = "-"
 logger_class = JsonLogger
 graceful_timeout = 20
 timeout = 60
+# No `gunicornc` control socket: the panel is managed by its container (and the image's root
+# file system is read-only, so the socket could not be made anyway).
+control_socket_disable = True
 
 
 def child_exit(server: Any, worker: Any) -> None:

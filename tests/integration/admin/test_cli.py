@@ -151,3 +151,27 @@ def test_ensure_superuser_is_idempotent(admin_db_url: str, tmp_path: Path) -> No
         "config error: ADMIN_USERNAME: is required but not set",
         "config error: ADMIN_PASSWORD: is required but not set",
     ]
+
+
+def test_ensure_superuser_shows_a_development_password_once(
+    admin_db_url: str, tmp_path: Path
+) -> None:
+    password_file = tmp_path / "password"
+    password_file.write_text("dev-Passw0rd\n")
+    env = {
+        "DATABASE_URL": admin_db_url,
+        "SECRET_KEY": SECRET_KEY,
+        "ADMIN_PASSWORD_FILE": str(password_file),
+        "ADMIN_SHOW_PASSWORD": "true",
+    }
+    dev = {**env, "DEBUG": "true", "ADMIN_USERNAME": "devboss"}
+    first = run_tgadmin("ensure-superuser", **dev)
+    again = run_tgadmin("ensure-superuser", **dev)
+    production = run_tgadmin("ensure-superuser", **env, ADMIN_USERNAME="prodboss")
+
+    assert first.stdout.strip().splitlines() == [
+        "superuser devboss: created",
+        "log in as devboss with password dev-Passw0rd",
+    ], first.stderr
+    assert again.stdout.strip() == "superuser devboss: unchanged", again.stderr
+    assert production.stdout.strip() == "superuser prodboss: created", production.stderr

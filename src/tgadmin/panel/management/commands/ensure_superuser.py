@@ -1,6 +1,7 @@
 """``tgadmin ensure-superuser``: create or update a superuser from the environment, idempotently.
 
 ADMIN_USERNAME, ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) and ADMIN_EMAIL (optional).
+ADMIN_SHOW_PASSWORD=true prints the password when the user is created, only under DEBUG.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -51,3 +53,7 @@ class Command(BaseCommand):
                 user.save()
         state = "created" if created else ("updated" if changed else "unchanged")
         self.stdout.write(f"superuser {wanted.username}: {state}")
+        if created and wanted.show_password and settings.DEBUG:
+            # Development only: the dev profile's placeholder password, shown the one time the
+            # user is made so that `docker compose logs admin-migrate` tells how to log in.
+            self.stdout.write(f"log in as {wanted.username} with password {password}")
