@@ -42,8 +42,8 @@ def parse_revisions(text: str) -> tuple[str, set[str]]:
 
 
 @functools.cache
-def head_revisions(directory: Path | None = None) -> frozenset[str]:
-    """Revisions no other revision builds on (one, unless branches are unmerged)."""
+def _graph(directory: Path | None) -> tuple[frozenset[str], frozenset[str]]:
+    """(every revision, every revision something builds on) of the version files."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (directory or versions_dir()).glob("*.py"):
@@ -53,4 +53,15 @@ def head_revisions(directory: Path | None = None) -> frozenset[str]:
             continue
         revisions.add(revision)
         parents |= down
-    return frozenset(revisions - parents)
+    return frozenset(revisions), frozenset(parents)
+
+
+def head_revisions(directory: Path | None = None) -> frozenset[str]:
+    """Revisions no other revision builds on (one, unless branches are unmerged)."""
+    revisions, parents = _graph(directory)
+    return revisions - parents
+
+
+def known_revisions(directory: Path | None = None) -> frozenset[str]:
+    """Every revision the installed bot package ships."""
+    return _graph(directory)[0]

@@ -8,7 +8,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from tgadmin.panel.alembic_head import head_revisions
+from tgadmin.panel.alembic_head import head_revisions, known_revisions
+from tgbot.schema_revisions import schema_problem
 
 
 @require_GET
@@ -32,9 +33,8 @@ def _alembic() -> str:
             return "bot schema not migrated (no alembic_version table)"
         cursor.execute("SELECT version_num FROM alembic_version")
         current = {version for (version,) in cursor.fetchall()}
-    if current != heads:
-        return f"bot schema at {sorted(current)}, head is {sorted(heads)}"
-    return "ok"
+    problem = schema_problem(current, heads, known_revisions())
+    return f"bot {problem}" if problem else "ok"
 
 
 def readiness_checks() -> tuple[bool, dict[str, str]]:

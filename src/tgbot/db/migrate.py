@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from tgbot.config import postgres_url_for
+from tgbot.schema_revisions import is_newer_schema
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +46,11 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 def head_revisions() -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def known_revisions() -> set[str]:
+    """Every revision this code ships, heads included."""
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 def current_revisions(connection: Connection) -> set[str]:
@@ -101,6 +107,11 @@ def migrate(
             conn.rollback()
             if before == heads:
                 log.info("migrate.up_to_date", revision=sorted(heads))
+                return MigrationResult(frozenset(before), frozenset(before), 0.0)
+            if is_newer_schema(before, known_revisions()):
+                # A later release migrated this database and this one is being rolled back to:
+                # expand/contract keeps it compatible, and alembic could not go "up" from there.
+                log.warning("migrate.schema_newer", current=sorted(before), head=sorted(heads))
                 return MigrationResult(frozenset(before), frozenset(before), 0.0)
             started = time.monotonic()
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})

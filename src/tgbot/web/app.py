@@ -11,7 +11,7 @@ import structlog
 from aiohttp import web
 
 from tgbot.bot.webhook_registration import register_webhook
-from tgbot.db.migrate import head_revisions
+from tgbot.db.migrate import head_revisions, known_revisions
 from tgbot.db.queries.updates import prune_processed_updates
 from tgbot.runtime import BotRuntime
 from tgbot.web.health import Metrics, Readiness, healthz
@@ -40,7 +40,10 @@ def create_app(runtime: BotRuntime) -> web.Application:
     )
     app.router.add_get("/healthz", healthz)
     readiness = Readiness(
-        engine=runtime.engine, redis=runtime.redis, expected_heads=head_revisions()
+        engine=runtime.engine,
+        redis=runtime.redis,
+        expected_heads=head_revisions(),
+        known_revisions=known_revisions(),
     )
     app.router.add_get("/readyz", readiness)
     app.router.add_get("/metrics", Metrics(readiness))

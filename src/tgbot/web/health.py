@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tgbot.metrics import READY
+from tgbot.schema_revisions import schema_problem
 
 CHECK_TIMEOUT = 2.0
 
@@ -33,12 +34,20 @@ class Metrics:
 
 
 class Readiness:
-    """PostgreSQL reachable and at the alembic head this code expects; Redis reachable."""
+    """PostgreSQL reachable with a schema this code runs on (tgbot.schema_revisions); Redis too."""
 
-    def __init__(self, *, engine: AsyncEngine, redis: Redis, expected_heads: set[str]) -> None:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        redis: Redis,
+        expected_heads: set[str],
+        known_revisions: set[str],
+    ) -> None:
         self._engine = engine
         self._redis = redis
         self._heads = expected_heads
+        self._known = known_revisions
 
     async def _database(self) -> str | None:
         try:
@@ -47,9 +56,7 @@ class Readiness:
                 current = {row[0] for row in rows}
         except Exception as exc:
             return f"database unreachable: {type(exc).__name__}"
-        if current != self._heads:
-            return f"schema at {sorted(current)}, expected {sorted(self._heads)}: run tgbot migrate"
-        return None
+        return schema_problem(current, self._heads, self._known)
 
     async def _redis_check(self) -> str | None:
         try:

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test import Client
 
 from tests.integration.admin import factories as f
+from tgadmin.panel.alembic_head import head_revisions, known_revisions
 
 
 def test_healthz(admin_db_url: str) -> None:
@@ -24,13 +25,22 @@ def test_readyz_when_everything_is_migrated(db: None) -> None:
 
 
 def test_readyz_when_the_bot_schema_is_behind(db: None) -> None:
+    older = sorted(known_revisions() - head_revisions())[0]
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE alembic_version SET version_num = 'older'")
+        cursor.execute("UPDATE alembic_version SET version_num = %s", [older])
     response = Client().get("/readyz")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "not ready"
-    assert body["checks"]["alembic"].startswith("bot schema at ['older'], head is")
+    assert body["checks"]["alembic"].startswith(f"bot schema at ['{older}'], behind")
+
+
+def test_readyz_accepts_a_newer_bot_schema_after_a_rollback(db: None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE alembic_version SET version_num = 'f00dcafe0003'")
+    response = Client().get("/readyz")
+    assert response.status_code == 200, response.content
+    assert response.json()["checks"]["alembic"] == "ok"
 
 
 def test_readyz_when_django_migrations_are_missing(db: None) -> None:
