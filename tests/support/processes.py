@@ -50,7 +50,8 @@ class ServiceProcess:
         log.close()
         return self
 
-    def wait_http(self, url: str, *, status: int = 200, timeout: float = 30.0) -> None:
+    def wait_http(self, url: str, *, status: int = 200, timeout: float = 90.0) -> None:
+        # A deadline, not a delay: importing aiogram alone takes seconds of CPU on a busy host.
         def answers() -> bool:
             assert self.proc is not None
             if self.proc.poll() is not None:
