@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -39,6 +40,30 @@ class Outcome:
 
 
 @dataclass
+class WebhookCounters:
+    """What webhook delivery did since the last reset: every POST counts, retries included."""
+
+    updates: int = 0  # updates handed to the webhook
+    posts: int = 0  # POST attempts, retries included
+    accepted: int = 0  # updates the webhook answered 2xx (each counts once)
+    dropped: int = 0  # updates given up on after the last attempt
+    connection_errors: int = 0  # attempts that got no HTTP answer
+    statuses: Counter[int] = field(default_factory=Counter)  # HTTP status of each answered POST
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "updates": self.updates,
+            "posts": self.posts,
+            "retries": self.posts - self.updates,
+            "accepted": self.accepted,
+            "dropped": self.dropped,
+            "connection_errors": self.connection_errors,
+            "by_status": {str(code): n for code, n in sorted(self.statuses.items())},
+            "status_5xx": sum(n for code, n in self.statuses.items() if code >= 500),
+        }
+
+
+@dataclass
 class _Item:
     update: JsonDict
     done: asyncio.Future[Outcome]
@@ -54,6 +79,7 @@ class Delivery:
         self._in_flight = 0
         self._background: set[asyncio.Task[Outcome]] = set()
         self._session: aiohttp.ClientSession | None = None
+        self.counters = WebhookCounters()
 
     def pending(self) -> int:
         if not self.state.webhook.url:
@@ -110,8 +136,15 @@ class Delivery:
             return Outcome(delivered=False)
         delay = self.config.sandbox_webhook_retry_delay
         status: int | None = None
+        counters = self.counters
+        counters.updates += 1
         for attempt in range(1, self.config.sandbox_webhook_attempts + 1):
             status, error = await self._post(webhook.url, webhook.secret_token, update)
+            counters.posts += 1
+            if status is None:
+                counters.connection_errors += 1
+            else:
+                counters.statuses[status] += 1
             log.info(
                 "webhook_post",
                 update_id=update.get("update_id"),
@@ -121,12 +154,14 @@ class Delivery:
                 error=error,
             )
             if error is None:
+                counters.accepted += 1
                 return Outcome(delivered=True, status=status)
             webhook.last_error_date = int(time.time())
             webhook.last_error_message = error
             if attempt < self.config.sandbox_webhook_attempts:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.config.sandbox_webhook_max_delay)
+        counters.dropped += 1
         log.warning("webhook_update_dropped", update_id=update.get("update_id"))
         return Outcome(delivered=False, status=status)
 
@@ -158,6 +193,7 @@ class Delivery:
 
     async def clear(self) -> None:
         """Drop updates waiting in the lanes (their senders learn they were not delivered)."""
+        self.counters = WebhookCounters()
         for lane in self._lanes.values():
             while not lane.empty():
                 item = lane.get_nowait()
