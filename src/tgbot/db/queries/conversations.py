@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,10 @@ async def open_conversation_id(session: AsyncSession, *, user_id: int) -> tuple[
         insert(Conversation)
         .values(user_id=user_id, status="open")
         .on_conflict_do_nothing(
-            index_elements=["user_id"], index_where=Conversation.status == "open"
+            # A literal, not a bound parameter: under a generic plan of a prepared statement
+            # PostgreSQL cannot prove "status = $1" implies the partial index's predicate.
+            index_elements=["user_id"],
+            index_where=Conversation.status == literal_column("'open'"),
         )
         .returning(Conversation.id)
     )
