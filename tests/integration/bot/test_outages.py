@@ -5,39 +5,15 @@ from __future__ import annotations
 import itertools
 import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.integration.bot.conftest import Bot, SandboxClient, start_bot, wait_for_text
-from tests.support import services
-from tests.support.processes import free_port
 from tests.support.waiting import wait_until
-from tgbot.db.migrate import migrate
 
 _ids = itertools.count(600_000_001)
-
-
-@pytest.fixture
-def own_redis(_services: None) -> Iterator[tuple[str, Any]]:
-    if not services.docker_available():
-        pytest.skip("stopping Redis needs a Docker engine")
-    with services.redis_container() as (url, container):
-        yield url, container
-
-
-@pytest.fixture
-def own_postgres(_services: None) -> Iterator[tuple[str, Any]]:
-    """PostgreSQL on a fixed host port, so that it can be stopped and started again."""
-    if not services.docker_available():
-        pytest.skip("stopping PostgreSQL needs a Docker engine")
-    with services.postgres_container(host_port=free_port()) as (url, container):
-        db_url = services.with_database(url, "postgres")
-        migrate(db_url)
-        yield db_url, container
 
 
 def test_bot_keeps_answering_with_redis_stopped(
