@@ -1,7 +1,8 @@
 """Getting updates to the bot: POST to its webhook (with retries) or queue for getUpdates.
 
 Updates of one chat are delivered one at a time, in order (a failing update holds back the
-chat's later ones while it is retried, as Telegram does); different chats proceed in parallel.
+chat's later ones while it is retried, as Telegram does); different chats proceed in parallel,
+at most the webhook's ``max_connections`` requests at once.
 """
 
 from __future__ import annotations
@@ -80,6 +81,14 @@ class Delivery:
         self._background: set[asyncio.Task[Outcome]] = set()
         self._session: aiohttp.ClientSession | None = None
         self.counters = WebhookCounters()
+        self._slots: tuple[int, asyncio.Semaphore] | None = None
+
+    def _connection_slot(self) -> asyncio.Semaphore:
+        """At most ``max_connections`` webhook requests at once, as Telegram does."""
+        limit = max(1, self.state.webhook.max_connections)
+        if self._slots is None or self._slots[0] != limit:
+            self._slots = (limit, asyncio.Semaphore(limit))
+        return self._slots[1]
 
     def pending(self) -> int:
         if not self.state.webhook.url:
@@ -175,7 +184,10 @@ class Delivery:
             )
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
         try:
-            async with self._session.post(url, json=update, headers=headers) as response:
+            async with (
+                self._connection_slot(),
+                self._session.post(url, json=update, headers=headers) as response,
+            ):
                 if not 200 <= response.status < 300:
                     return response.status, (
                         f"Wrong response from the webhook: {response.status} {response.reason}"
