@@ -118,6 +118,32 @@ def test_sigterm_finishes_the_update_in_flight_before_exit(
     assert not client.sent(method="deleteWebhook")
 
 
+def test_in_flight_marker_expires_within_one_handler_timeout(
+    migrated_db_url: str, redis_url: str, sandbox: Any, tmp_path: Path
+) -> None:
+    """Should Redis fail when the handling is abandoned, the marker must not hold Telegram's
+    retries back (409) for longer than one handling can take."""
+    import redis
+
+    bot = start_bot(tmp_path, migrated_db_url, redis_url, sandbox, HANDLER_TIMEOUT="3")
+    client = SandboxClient(sandbox.base_url)
+    update = _update(next(_ids), 9, "in flight")
+    client.faults(latency_ms=2000)
+    try:
+        sender = threading.Thread(target=lambda: bot.post_update(update))
+        sender.start()
+        wait_until(
+            lambda: "tgbot_updates_in_flight 1.0" in httpx.get(f"{bot.url}/metrics").text,
+            what="the update to be in flight",
+        )
+        ttl = redis.Redis.from_url(redis_url).ttl(f"tgbot:update:{update['update_id']}")
+        sender.join(timeout=30)
+    finally:
+        client.faults(latency_ms=0)
+        bot.process.stop()
+    assert 0 < ttl <= 3 + 5
+
+
 def _update(user_id: int, n: int, text: str) -> dict[str, Any]:
     update_id = 500_000_000 + user_id % 1_000_000 * 100 + n
     return {
