@@ -103,6 +103,18 @@ def test_a_body_that_arrives_slowly_is_read_whole(bot: Bot) -> None:
     ) == [(1,)]
 
 
+def test_a_message_with_no_person_behind_it_is_ignored_not_a_handler_error(bot: Bot) -> None:
+    no_sender = text_update(next(_ids), "who wrote this?")
+    del no_sender["message"]["from"]
+    from_a_bot = text_update(next(_ids), "beep")
+    from_a_bot["message"]["from"]["is_bot"] = True
+    for update in (no_sender, from_a_bot):
+        assert bot.post_update(update).json() == {"ok": True}
+    metrics = httpx.get(f"{bot.url}/metrics").text
+    assert 'tgbot_updates_total{kind="message",result="no_user"} 2.0' in metrics
+    assert 'result="error"' not in metrics
+
+
 def test_unknown_update_kind_is_acknowledged_and_ignored(bot: Bot) -> None:
     response = bot.post_update({"update_id": next(_update_ids), "brand_new_kind": {"x": 1}})
     assert response.status_code == 200
