@@ -168,6 +168,15 @@ class Replica:
     def url(self) -> str:
         return self.bot.url
 
+    def retry_causes(self) -> Counter[str]:
+        """Why this replica answered 503 (``update.retry_later`` log lines), by error class."""
+        causes: Counter[str] = Counter()
+        for line in self.bot.process.log().splitlines():
+            if '"update.retry_later"' in line:
+                event = json.loads(line)
+                causes[event.get("db_error") or event.get("error", "?")] += 1
+        return causes
+
     def restart(self) -> dict[str, float | int]:
         """SIGTERM, wait for the exit, start again on the same port; figures of it."""
         process = self.bot.process
@@ -202,6 +211,13 @@ def start_replica(
     url = f"http://127.0.0.1:{port}"
     process.wait_http(f"{url}/readyz", timeout=60)
     return Replica(Bot(url, f"{url}/telegram/webhook", db_url, process))
+
+
+def retry_causes(replicas: list[Replica]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for replica in replicas:
+        total.update(replica.retry_causes())
+    return dict(total)
 
 
 def set_webhook(sandbox: SandboxProcess, url: str) -> None:

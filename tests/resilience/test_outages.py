@@ -22,6 +22,7 @@ from tests.resilience.harness import (
     exactly_once,
     inject,
     report,
+    retry_causes,
     sandbox_stats,
     scale,
     set_webhook,
@@ -53,7 +54,9 @@ async def _outage_under_load(
     stopped_at = time.monotonic()
     await asyncio.to_thread(wrapped.stop, timeout=stop_timeout)
     readiness_503_after = round(time.monotonic() - stopped_at, 2)  # stop() returns once down
-    readiness_503_after += await wait_status(f"{bot.url}/readyz", 503, timeout=60)
+    readiness_503_after = round(
+        readiness_503_after + await wait_status(f"{bot.url}/readyz", 503, timeout=60), 2
+    )
     outage_left = SCALE.outage_seconds - (time.monotonic() - stopped_at)
     if outage_left > 0:
         await asyncio.sleep(outage_left)  # the outage itself, not a synchronisation
@@ -83,7 +86,13 @@ async def test_postgres_restart_mid_load_loses_nothing_and_duplicates_nothing(
         bot, patient_sandbox, container, stop_timeout=5
     )
     figures = exactly_once(db_url, patient_sandbox.base_url, injected, stats)
-    report("postgres_restart", rate=SCALE.rate, **figures, **timings)
+    report(
+        "postgres_restart",
+        rate=SCALE.rate,
+        **figures,
+        **timings,
+        bot_retry_causes=retry_causes([bot]),
+    )
     assert_exactly_once(figures)
     assert figures["webhook_statuses"].get("503", 0) > 0, "the outage never reached the webhook"
     assert set(figures["webhook_statuses"]) <= {"200", "409", "503"}, figures
@@ -101,6 +110,12 @@ async def test_redis_outage_mid_load_keeps_answering_without_5xx(
         bot, patient_sandbox, container, stop_timeout=1
     )
     figures = exactly_once(scenario_db_url, patient_sandbox.base_url, injected, stats)
-    report("redis_outage", rate=SCALE.rate, **figures, **timings)
+    report(
+        "redis_outage",
+        rate=SCALE.rate,
+        **figures,
+        **timings,
+        bot_retry_causes=retry_causes([bot]),
+    )
     assert_exactly_once(figures)
     assert figures["webhook_5xx"] == 0, figures

@@ -18,6 +18,7 @@ from tests.resilience.harness import (
     exactly_once,
     inject,
     report,
+    retry_causes,
     sandbox_stats,
     scale,
     serve,
@@ -71,6 +72,7 @@ async def test_rolling_restart_under_load_processes_every_update_exactly_once(
         drain_after_load_seconds=drain_seconds,
         restarts=restarts,
         **lb.figures(),
+        bot_retry_causes=retry_causes(bots),
     )
     assert_exactly_once(figures)
     assert all(r["exit_code"] == 0 for r in restarts), restarts
