@@ -69,6 +69,26 @@ def fresh_db_url(pg_server: services.PostgresServer) -> Iterator[str]:
     pg_server.drop_database(url)
 
 
+@pytest.fixture
+def fresh_migrated_db_url(fresh_db_url: str) -> str:
+    """An empty database of its own at alembic head, dropped after the test."""
+    from tgbot.db.migrate import migrate
+
+    migrate(fresh_db_url)
+    return fresh_db_url
+
+
+@pytest.fixture
+def clean_redis(redis_url: str) -> str:
+    """The session's Redis, flushed."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    return redis_url
+
+
 @pytest.fixture(scope="session")
 def migrated_db_url(pg_server: services.PostgresServer) -> Iterator[str]:
     """A database at alembic head, shared by the session's tests."""

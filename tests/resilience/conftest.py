@@ -1,5 +1,6 @@
-"""Fixtures of the resilience scenarios: a migrated database each, clean Redis, a patient sandbox
-process (it retries a webhook as long as Telegram would), bot replicas stopped at the end."""
+"""Fixtures of the resilience scenarios: a patient sandbox process (it retries a webhook as long
+as Telegram would) and bot replicas stopped at the end. A migrated database each and clean Redis
+come from tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -7,26 +8,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from tests.integration.bot.conftest import SandboxProcess, start_sandbox_process
-from tests.resilience.harness import PATIENT_SANDBOX, Replica, start_replica
+from tests.resilience.harness import PATIENT_SANDBOX, Replica, scale, start_replica
+
+HERE = Path(__file__).parent
 
 
-@pytest.fixture
-def scenario_db_url(fresh_db_url: str) -> str:
-    from tgbot.db.migrate import migrate
-
-    migrate(fresh_db_url)
-    return fresh_db_url
-
-
-@pytest.fixture
-def clean_redis(redis_url: str) -> str:
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    client.close()
-    return redis_url
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each scenario may run as long as its scale needs (RESILIENCE_SCALE)."""
+    for item in items:
+        if Path(str(item.fspath)).parent == HERE:
+            item.add_marker(pytest.mark.timeout(scale().test_timeout))
 
 
 @pytest.fixture
@@ -34,9 +27,6 @@ def patient_sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
     handle = start_sandbox_process(tmp_path, **PATIENT_SANDBOX)
     yield handle
     handle.process.stop()
-
-
-ReplicaFactory = Callable[[str, str], Replica]
 
 
 @pytest.fixture

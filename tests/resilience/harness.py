@@ -27,6 +27,7 @@ from aiohttp import web
 
 from tests.integration.bot.conftest import WEBHOOK_SECRET, Bot, SandboxProcess, bot_env
 from tests.support.processes import ServiceProcess, free_port
+from tests.support.sandbox import SandboxHandle
 from tests.support.services import psycopg_url
 from tests.support.serving import AppThread
 from tests.support.waiting import async_wait_until
@@ -368,6 +369,11 @@ def assert_exactly_once(figures: dict[str, Any]) -> None:
     assert figures["dropped"] == 0, figures
     assert figures["acked"] == figures["updates_sent"], figures
     assert figures["users_unanswered"] == 0, figures
+
+
+async def sends_ok(sandbox: SandboxHandle, n: int) -> bool:
+    """At least ``n`` message sends accepted by the (in-process) sandbox."""
+    return bool((await sandbox.stats())["sends_ok"] >= n)
 
 
 async def wait_status(url: str, status: int, timeout: float) -> float:

@@ -18,16 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
-
 import tests.integration.admin.conftest  # noqa: F401 - configures Django (settings only)
 from tests.integration.delivery.harness import Db, Launcher, SandboxControl, per_chat
-from tests.resilience.harness import report, scale
-from tests.support.sandbox import SandboxHandle, start_sandbox
+from tests.resilience.harness import report, scale, sends_ok
+from tests.support.sandbox import start_sandbox
 from tests.support.waiting import async_wait_until
 
 SCALE = scale()
-pytestmark = pytest.mark.timeout(SCALE.test_timeout)
 ADMINS = 2
 DISPATCH = {
     "outbox_global_rate": 300,
@@ -90,17 +87,13 @@ def _admin(n: int) -> Any:
     return User(pk=n, username=f"admin{n}")  # replies record the author's id and name only
 
 
-async def _sends_ok(sandbox: SandboxHandle, n: int) -> bool:
-    return bool((await sandbox.stats())["sends_ok"] >= n)
-
-
 async def test_two_admins_reply_to_one_conversation_at_once_and_nothing_is_lost(
-    scenario_db_url: str, clean_redis: str, tmp_path: Path
+    fresh_migrated_db_url: str, clean_redis: str, tmp_path: Path
 ) -> None:
     from tgadmin.panel.models import Conversation, Message, OutboxMessage
     from tgadmin.panel.replies import send_reply
 
-    db = Db(scenario_db_url)
+    db = Db(fresh_migrated_db_url)
     user_id = 61_000_001
     await db.add_users([user_id])
     conversation_id = await db.scalar(
@@ -118,7 +111,7 @@ async def test_two_admins_reply_to_one_conversation_at_once_and_nothing_is_lost(
         return reply_all
 
     def admins_reply() -> tuple[float, Counter[str], int]:
-        with django_database(scenario_db_url):
+        with django_database(fresh_migrated_db_url):
             started = time.monotonic()
             at_once(*(replies_of(a) for a in range(1, ADMINS + 1)))
             seconds = round(time.monotonic() - started, 2)
@@ -132,12 +125,14 @@ async def test_two_admins_reply_to_one_conversation_at_once_and_nothing_is_lost(
     expected = {f"a{a} r{k}" for a in range(1, ADMINS + 1) for k in range(per_admin)}
 
     with start_sandbox() as sandbox:
-        launch = Launcher(scenario_db_url, clean_redis, sandbox.base_url, sandbox.token, tmp_path)
+        launch = Launcher(
+            fresh_migrated_db_url, clean_redis, sandbox.base_url, sandbox.token, tmp_path
+        )
         try:
             launch(**DISPATCH)
             launch(**DISPATCH)
             await async_wait_until(
-                lambda: _sends_ok(sandbox, len(expected)), timeout=120, what="replies delivered"
+                lambda: sends_ok(sandbox, len(expected)), timeout=120, what="replies delivered"
             )
             calls = await SandboxControl(sandbox.base_url).delivered()
         finally:
@@ -160,12 +155,12 @@ async def test_two_admins_reply_to_one_conversation_at_once_and_nothing_is_lost(
 
 
 async def test_two_admins_racing_start_pause_resume_expand_the_broadcast_once(
-    scenario_db_url: str, clean_redis: str, tmp_path: Path
+    fresh_migrated_db_url: str, clean_redis: str, tmp_path: Path
 ) -> None:
     from tgadmin.panel.broadcast_control import Transition, apply
     from tgadmin.panel.models import Broadcast
 
-    db = Db(scenario_db_url)
+    db = Db(fresh_migrated_db_url)
     audience = list(range(62_000_000, 62_000_000 + SCALE.recipients // 4))
     await db.add_users(audience)
     broadcast_id = await db.add_broadcast(status="draft")
@@ -175,7 +170,9 @@ async def test_two_admins_racing_start_pause_resume_expand_the_broadcast_once(
 
     races: list[tuple[str, list[bool]]] = []
     with start_sandbox() as sandbox:
-        launch = Launcher(scenario_db_url, clean_redis, sandbox.base_url, sandbox.token, tmp_path)
+        launch = Launcher(
+            fresh_migrated_db_url, clean_redis, sandbox.base_url, sandbox.token, tmp_path
+        )
         try:
             slow = {**DISPATCH, "outbox_global_rate": 50}  # still sending while they race
             launch(**slow)
@@ -184,7 +181,7 @@ async def test_two_admins_racing_start_pause_resume_expand_the_broadcast_once(
             pause, resume = press(Transition.PAUSE), press(Transition.RESUME)
 
             def admins_race() -> str:
-                with django_database(scenario_db_url):
+                with django_database(fresh_migrated_db_url):
                     races.append(("start+start", at_once(start, start)))
                     for _ in range(3):  # while the dispatchers expand and send
                         races.append(("pause+pause", at_once(pause, pause)))

@@ -6,15 +6,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.integration.delivery.harness import Db, Launcher, SandboxControl, per_chat
-from tests.resilience.harness import report, scale
-from tests.support.sandbox import SandboxHandle, start_sandbox
+from tests.resilience.harness import report, scale, sends_ok
+from tests.support.sandbox import start_sandbox
 from tests.support.waiting import async_wait_until
 
 SCALE = scale()
-pytestmark = pytest.mark.timeout(SCALE.test_timeout)
 DISPATCHERS = 2
 BATCH = 50
 SETTINGS = {
@@ -26,18 +23,16 @@ SETTINGS = {
 }
 
 
-async def _sends_ok(sandbox: SandboxHandle, n: int) -> bool:
-    return bool((await sandbox.stats())["sends_ok"] >= n)
-
-
 async def test_dispatcher_sigkill_mid_broadcast_reaches_everyone_with_bounded_duplicates(
-    scenario_db_url: str, clean_redis: str, tmp_path: Path
+    fresh_migrated_db_url: str, clean_redis: str, tmp_path: Path
 ) -> None:
-    db = Db(scenario_db_url)
+    db = Db(fresh_migrated_db_url)
     users = list(range(60_000_000, 60_000_000 + SCALE.recipients))
     await db.add_users(users)
     with start_sandbox() as sandbox:
-        launch = Launcher(scenario_db_url, clean_redis, sandbox.base_url, sandbox.token, tmp_path)
+        launch = Launcher(
+            fresh_migrated_db_url, clean_redis, sandbox.base_url, sandbox.token, tmp_path
+        )
         try:
             for _ in range(DISPATCHERS):
                 launch(**SETTINGS)
@@ -45,7 +40,7 @@ async def test_dispatcher_sigkill_mid_broadcast_reaches_everyone_with_bounded_du
             broadcast_id = await db.add_broadcast(status="running")
             deadline = max(120.0, 10 * SCALE.recipients / SETTINGS["outbox_global_rate"])
             await async_wait_until(
-                lambda: _sends_ok(sandbox, int(SCALE.recipients * 0.4)),
+                lambda: sends_ok(sandbox, int(SCALE.recipients * 0.4)),
                 timeout=deadline,
                 what="broadcast under way",
             )

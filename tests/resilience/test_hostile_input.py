@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.integration.bot.conftest import WEBHOOK_SECRET, SandboxProcess
@@ -35,7 +34,6 @@ from tests.resilience.hostile import fixed_cases, updates
 from tests.support.slow_client import SlowClient
 
 SCALE = scale()
-pytestmark = pytest.mark.timeout(SCALE.test_timeout)
 REAL_UPDATES = SCALE.updates // 4
 SLOW_USER = 8_500_000
 
@@ -60,12 +58,12 @@ def _handler_errors(metrics: str) -> int:
 
 
 def test_hostile_input_is_never_5xx_while_real_updates_flow(
-    scenario_db_url: str,
+    fresh_migrated_db_url: str,
     clean_redis: str,
     patient_sandbox: SandboxProcess,
     replicas: Callable[..., Replica],
 ) -> None:
-    bot = replicas(scenario_db_url, clean_redis)
+    bot = replicas(fresh_migrated_db_url, clean_redis)
     set_webhook(patient_sandbox, bot.bot.webhook_url)
     hook = urlsplit(bot.bot.webhook_url)
     assert hook.hostname is not None
@@ -134,8 +132,8 @@ def test_hostile_input_is_never_5xx_while_real_updates_flow(
     )
     real.join(timeout=SCALE.deadline)
     stats = asyncio.run(wait_delivered(patient_sandbox.base_url, injected, SCALE.deadline))
-    figures = exactly_once(scenario_db_url, patient_sandbox.base_url, injected, stats)
-    stored = stored_incoming(scenario_db_url)
+    figures = exactly_once(fresh_migrated_db_url, patient_sandbox.base_url, injected, stats)
+    stored = stored_incoming(fresh_migrated_db_url)
     slow_stored = [stored[(SLOW_USER + i, 1)] for i in range(len(slow))]
     handler_errors = _handler_errors(httpx.get(f"{bot.url}/metrics").text)
     report(

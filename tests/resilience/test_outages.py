@@ -12,8 +12,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from tests.integration.bot.conftest import SandboxProcess
 from tests.resilience.harness import (
     Injected,
@@ -32,13 +30,18 @@ from tests.resilience.harness import (
 from tests.support.waiting import async_wait_until
 
 SCALE = scale()
-pytestmark = pytest.mark.timeout(SCALE.test_timeout)
 
 
 async def _outage_under_load(
-    bot: Replica, sandbox: SandboxProcess, container: Any, *, stop_timeout: int
-) -> tuple[Injected, dict[str, Any], dict[str, Any]]:
-    """Load; stop ``container`` a third of the way in; start it after the outage; drain."""
+    scenario: str,
+    bot: Replica,
+    sandbox: SandboxProcess,
+    container: Any,
+    *,
+    stop_timeout: int,
+) -> dict[str, Any]:
+    """Load; stop ``container`` a third of the way in; start it after the outage; drain; report
+    and check exactly-once. Returns the figures."""
     set_webhook(sandbox, bot.bot.webhook_url)
     injected = Injected()
     load = asyncio.create_task(
@@ -71,7 +74,10 @@ async def _outage_under_load(
         "readiness_200_after_start_seconds": ready_after_start,
         "drained_after_start_seconds": round(time.monotonic() - restarted_at, 1),
     }
-    return injected, stats, timings
+    figures = exactly_once(bot.bot.db_url, sandbox.base_url, injected, stats)
+    report(scenario, rate=SCALE.rate, **figures, **timings, bot_retry_causes=retry_causes([bot]))
+    assert_exactly_once(figures)
+    return figures
 
 
 async def test_postgres_restart_mid_load_loses_nothing_and_duplicates_nothing(
@@ -82,40 +88,22 @@ async def test_postgres_restart_mid_load_loses_nothing_and_duplicates_nothing(
 ) -> None:
     db_url, container = own_postgres
     bot = replicas(db_url, clean_redis)
-    injected, stats, timings = await _outage_under_load(
-        bot, patient_sandbox, container, stop_timeout=5
+    figures = await _outage_under_load(
+        "postgres_restart", bot, patient_sandbox, container, stop_timeout=5
     )
-    figures = exactly_once(db_url, patient_sandbox.base_url, injected, stats)
-    report(
-        "postgres_restart",
-        rate=SCALE.rate,
-        **figures,
-        **timings,
-        bot_retry_causes=retry_causes([bot]),
-    )
-    assert_exactly_once(figures)
     assert figures["webhook_statuses"].get("503", 0) > 0, "the outage never reached the webhook"
     assert set(figures["webhook_statuses"]) <= {"200", "409", "503"}, figures
 
 
 async def test_redis_outage_mid_load_keeps_answering_without_5xx(
-    scenario_db_url: str,
+    fresh_migrated_db_url: str,
     own_redis: tuple[str, Any],
     patient_sandbox: SandboxProcess,
     replicas: Callable[..., Replica],
 ) -> None:
     redis_url, container = own_redis
-    bot = replicas(scenario_db_url, redis_url)
-    injected, stats, timings = await _outage_under_load(
-        bot, patient_sandbox, container, stop_timeout=1
+    bot = replicas(fresh_migrated_db_url, redis_url)
+    figures = await _outage_under_load(
+        "redis_outage", bot, patient_sandbox, container, stop_timeout=1
     )
-    figures = exactly_once(scenario_db_url, patient_sandbox.base_url, injected, stats)
-    report(
-        "redis_outage",
-        rate=SCALE.rate,
-        **figures,
-        **timings,
-        bot_retry_causes=retry_causes([bot]),
-    )
-    assert_exactly_once(figures)
     assert figures["webhook_5xx"] == 0, figures

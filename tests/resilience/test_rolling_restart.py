@@ -7,8 +7,6 @@ import asyncio
 import time
 from collections.abc import Callable
 
-import pytest
-
 from tests.integration.bot.conftest import SandboxProcess
 from tests.resilience.harness import (
     Injected,
@@ -28,16 +26,15 @@ from tests.resilience.harness import (
 from tests.support.waiting import async_wait_until
 
 SCALE = scale()
-pytestmark = pytest.mark.timeout(SCALE.test_timeout)
 
 
 async def test_rolling_restart_under_load_processes_every_update_exactly_once(
-    scenario_db_url: str,
+    fresh_migrated_db_url: str,
     clean_redis: str,
     patient_sandbox: SandboxProcess,
     replicas: Callable[..., Replica],
 ) -> None:
-    bots = [replicas(scenario_db_url, clean_redis) for _ in range(SCALE.replicas)]
+    bots = [replicas(fresh_migrated_db_url, clean_redis) for _ in range(SCALE.replicas)]
     lb = LoadBalancer([bot.url for bot in bots])
     proxy = serve(lb)
     try:
@@ -63,7 +60,7 @@ async def test_rolling_restart_under_load_processes_every_update_exactly_once(
         drain_seconds = round(time.monotonic() - started, 1)
     finally:
         proxy.stop()
-    figures = exactly_once(scenario_db_url, patient_sandbox.base_url, injected, stats)
+    figures = exactly_once(fresh_migrated_db_url, patient_sandbox.base_url, injected, stats)
     report(
         "rolling_restart",
         replicas=SCALE.replicas,
