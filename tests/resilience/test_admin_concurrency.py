@@ -26,7 +26,7 @@ from tests.support.waiting import async_wait_until
 
 SCALE = scale()
 ADMINS = 2
-DISPATCH = {
+DISPATCH: dict[str, str | int | float] = {
     "outbox_global_rate": 300,
     "outbox_rate_limits_enabled": "false",  # replies to one chat: not a rate-limit test
     "broadcast_expansion_batch": 100,
@@ -115,7 +115,7 @@ async def test_two_admins_reply_to_one_conversation_at_once_and_nothing_is_lost(
             started = time.monotonic()
             at_once(*(replies_of(a) for a in range(1, ADMINS + 1)))
             seconds = round(time.monotonic() - started, 2)
-            texts = Message.objects.filter(
+            texts: Any = Message.objects.filter(
                 conversation_id=conversation_id, direction="out"
             ).values_list("text", flat=True)
             rows = OutboxMessage.objects.filter(chat_id=user_id, message__isnull=False).count()

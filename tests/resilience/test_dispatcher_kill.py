@@ -14,8 +14,9 @@ from tests.support.waiting import async_wait_until
 SCALE = scale()
 DISPATCHERS = 2
 BATCH = 50
-SETTINGS = {
-    "outbox_global_rate": 300,
+RATE = 300
+SETTINGS: dict[str, str | int | float] = {
+    "outbox_global_rate": RATE,
     "outbox_lease_seconds": 5,
     "outbox_batch_size": BATCH,
     "broadcast_expansion_batch": 1000,
@@ -38,7 +39,7 @@ async def test_dispatcher_sigkill_mid_broadcast_reaches_everyone_with_bounded_du
                 launch(**SETTINGS)
             started = time.monotonic()
             broadcast_id = await db.add_broadcast(status="running")
-            deadline = max(120.0, 10 * SCALE.recipients / SETTINGS["outbox_global_rate"])
+            deadline = max(120.0, 10 * SCALE.recipients / RATE)
             await async_wait_until(
                 lambda: sends_ok(sandbox, int(SCALE.recipients * 0.4)),
                 timeout=deadline,
