@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support import services
+from tests.support.processes import free_port
 
 INTEGRATION_DIR = Path(__file__).parent / "integration"
 _skipped: list[str] = []
@@ -67,6 +69,26 @@ def fresh_db_url(pg_server: services.PostgresServer) -> Iterator[str]:
     pg_server.drop_database(url)
 
 
+@pytest.fixture
+def fresh_migrated_db_url(fresh_db_url: str) -> str:
+    """An empty database of its own at alembic head, dropped after the test."""
+    from tgbot.db.migrate import migrate
+
+    migrate(fresh_db_url)
+    return fresh_db_url
+
+
+@pytest.fixture
+def clean_redis(redis_url: str) -> str:
+    """The session's Redis, flushed."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    return redis_url
+
+
 @pytest.fixture(scope="session")
 def migrated_db_url(pg_server: services.PostgresServer) -> Iterator[str]:
     """A database at alembic head, shared by the session's tests."""
@@ -76,3 +98,25 @@ def migrated_db_url(pg_server: services.PostgresServer) -> Iterator[str]:
     migrate(url)
     yield url
     pg_server.drop_database(url)
+
+
+@pytest.fixture
+def own_redis(_services: None) -> Iterator[tuple[str, Any]]:
+    """Redis of the test's own on a fixed host port, so it can be stopped and started again."""
+    if not services.docker_available():
+        pytest.skip("stopping Redis needs a Docker engine")
+    with services.redis_container(host_port=free_port()) as (url, container):
+        yield url, container
+
+
+@pytest.fixture
+def own_postgres(_services: None) -> Iterator[tuple[str, Any]]:
+    """PostgreSQL on a fixed host port, so that it can be stopped and started again."""
+    if not services.docker_available():
+        pytest.skip("stopping PostgreSQL needs a Docker engine")
+    from tgbot.db.migrate import migrate
+
+    with services.postgres_container(host_port=free_port()) as (url, container):
+        db_url = services.with_database(url, "postgres")
+        migrate(db_url)
+        yield db_url, container

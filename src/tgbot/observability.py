@@ -19,7 +19,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json", service: str = "tg
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
-        structlog.processors.dict_tracebacks
+        # Tracebacks without the frames' local variables: their reprs hold updates and user text.
+        structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        )
         if fmt == "json"
         else structlog.processors.format_exc_info,
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
@@ -58,7 +59,9 @@ class BotRuntime:
             sessionmaker=sessionmaker,
             redis=redis,
             guard=guard,
-            dedup=UpdateDeduplicator(guard),
+            # A marker left behind (Redis failed at abandon) holds retries back no longer than
+            # one handling can take.
+            dedup=UpdateDeduplicator(guard, in_flight_ttl=math.ceil(settings.handler_timeout) + 5),
             bot=create_bot(settings),
             dispatcher=dispatcher,
             texts=texts,

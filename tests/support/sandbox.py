@@ -9,8 +9,6 @@ methods are coroutines (one short-lived HTTP client each, so any loop may call t
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,8 +16,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
+from tests.support.serving import AppThread
 from tests.support.waiting import async_wait_until
 from tgbot.sandbox.config import SandboxConfig
 from tgbot.sandbox.server import create_app
@@ -160,53 +158,12 @@ class SandboxHandle:
         await self._json("POST", "/sandbox/reset")
 
 
-class SandboxThread:
-    """The sandbox app served by its own event loop in a daemon thread, on real sockets.
-
-    Running apart from the test's loop means sync tests (and processes the test starts) can
-    use it too, and an async test blocking on something cannot stall the sandbox.
-    """
+class SandboxThread(AppThread):
+    """The sandbox app served by its own event loop in a daemon thread (see AppThread)."""
 
     def __init__(self, settings: SandboxConfig) -> None:
+        super().__init__(lambda: create_app(settings), name="sandbox")
         self.settings = settings
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._runner: web.AppRunner | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._serve, name="sandbox", daemon=True)
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._setup())
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        self._loop.run_forever()
-        if self._runner is not None:
-            self._loop.run_until_complete(self._runner.cleanup())
-        self._loop.close()
-
-    async def _setup(self) -> None:
-        self._runner = web.AppRunner(create_app(self.settings), access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = int(self._runner.addresses[0][1])
-
-    def start(self) -> None:
-        self._thread.start()
-        if not self._ready.wait(timeout=30):
-            raise TimeoutError("the sandbox did not start within 30 s")
-        if self._error is not None:
-            raise RuntimeError("the sandbox failed to start") from self._error
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=30)
 
 
 @contextmanager

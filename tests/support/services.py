@@ -135,11 +135,15 @@ def postgres_container(
 
 
 @contextmanager
-def redis_container(image: str = REDIS_IMAGE) -> Iterator[tuple[str, Any]]:
-    """Start Redis in Docker; yield (URL, container)."""
+def redis_container(
+    image: str = REDIS_IMAGE, host_port: int | None = None
+) -> Iterator[tuple[str, Any]]:
+    """Start Redis in Docker; yield (URL, container). ``host_port`` as for PostgreSQL."""
     from testcontainers.core.container import DockerContainer
 
     container = DockerContainer(image).with_exposed_ports(6379)
+    if host_port is not None:
+        container = container.with_bind_ports(6379, host_port)
     container.start()
     try:
         host = container.get_container_host_ip()

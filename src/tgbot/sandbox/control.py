@@ -213,6 +213,7 @@ class ControlApi:
         stats = self.state.recorder.stats()
         stats["long_polls_waiting"] = self.state.queue.waiting
         stats["pending_updates"] = self.delivery.pending()
+        stats["webhook"] = self.delivery.counters.public()
         return web.json_response(stats)
 
     async def reset(self, request: web.Request) -> web.Response:

@@ -1,7 +1,8 @@
 """Getting updates to the bot: POST to its webhook (with retries) or queue for getUpdates.
 
 Updates of one chat are delivered one at a time, in order (a failing update holds back the
-chat's later ones while it is retried, as Telegram does); different chats proceed in parallel.
+chat's later ones while it is retried, as Telegram does); different chats proceed in parallel,
+at most the webhook's ``max_connections`` requests at once.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -39,6 +41,30 @@ class Outcome:
 
 
 @dataclass
+class WebhookCounters:
+    """What webhook delivery did since the last reset: every POST counts, retries included."""
+
+    updates: int = 0  # updates handed to the webhook
+    posts: int = 0  # POST attempts, retries included
+    accepted: int = 0  # updates the webhook answered 2xx (each counts once)
+    dropped: int = 0  # updates given up on after the last attempt
+    connection_errors: int = 0  # attempts that got no HTTP answer
+    statuses: Counter[int] = field(default_factory=Counter)  # HTTP status of each answered POST
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "updates": self.updates,
+            "posts": self.posts,
+            "retries": self.posts - self.updates,
+            "accepted": self.accepted,
+            "dropped": self.dropped,
+            "connection_errors": self.connection_errors,
+            "by_status": {str(code): n for code, n in sorted(self.statuses.items())},
+            "status_5xx": sum(n for code, n in self.statuses.items() if code >= 500),
+        }
+
+
+@dataclass
 class _Item:
     update: JsonDict
     done: asyncio.Future[Outcome]
@@ -54,6 +80,15 @@ class Delivery:
         self._in_flight = 0
         self._background: set[asyncio.Task[Outcome]] = set()
         self._session: aiohttp.ClientSession | None = None
+        self.counters = WebhookCounters()
+        self._slots: tuple[int, asyncio.Semaphore] | None = None
+
+    def _connection_slot(self) -> asyncio.Semaphore:
+        """At most ``max_connections`` webhook requests at once, as Telegram does."""
+        limit = max(1, self.state.webhook.max_connections)
+        if self._slots is None or self._slots[0] != limit:
+            self._slots = (limit, asyncio.Semaphore(limit))
+        return self._slots[1]
 
     def pending(self) -> int:
         if not self.state.webhook.url:
@@ -110,8 +145,15 @@ class Delivery:
             return Outcome(delivered=False)
         delay = self.config.sandbox_webhook_retry_delay
         status: int | None = None
+        counters = self.counters
+        counters.updates += 1
         for attempt in range(1, self.config.sandbox_webhook_attempts + 1):
             status, error = await self._post(webhook.url, webhook.secret_token, update)
+            counters.posts += 1
+            if status is None:
+                counters.connection_errors += 1
+            else:
+                counters.statuses[status] += 1
             log.info(
                 "webhook_post",
                 update_id=update.get("update_id"),
@@ -121,12 +163,14 @@ class Delivery:
                 error=error,
             )
             if error is None:
+                counters.accepted += 1
                 return Outcome(delivered=True, status=status)
             webhook.last_error_date = int(time.time())
             webhook.last_error_message = error
             if attempt < self.config.sandbox_webhook_attempts:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.config.sandbox_webhook_max_delay)
+        counters.dropped += 1
         log.warning("webhook_update_dropped", update_id=update.get("update_id"))
         return Outcome(delivered=False, status=status)
 
@@ -140,7 +184,10 @@ class Delivery:
             )
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
         try:
-            async with self._session.post(url, json=update, headers=headers) as response:
+            async with (
+                self._connection_slot(),
+                self._session.post(url, json=update, headers=headers) as response,
+            ):
                 if not 200 <= response.status < 300:
                     return response.status, (
                         f"Wrong response from the webhook: {response.status} {response.reason}"
@@ -158,6 +205,7 @@ class Delivery:
 
     async def clear(self) -> None:
         """Drop updates waiting in the lanes (their senders learn they were not delivered)."""
+        self.counters = WebhookCounters()
         for lane in self._lanes.values():
             while not lane.empty():
                 item = lane.get_nowait()

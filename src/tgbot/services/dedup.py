@@ -44,7 +44,8 @@ class UpdateDeduplicator:
                 return Seen.NEW
             current = await redis.get(key)
             if current is None:  # expired between the two calls
-                return Seen.NEW if await redis.set(key, IN_FLIGHT, nx=True, ex=60) else Seen.DONE
+                claimed = await redis.set(key, IN_FLIGHT, nx=True, ex=self._in_flight_ttl)
+                return Seen.NEW if claimed else Seen.DONE
             return Seen.DONE if current == DONE else Seen.IN_FLIGHT
 
         result, _ = await self._guard.run("dedup.begin", claim, Seen.UNKNOWN)

@@ -85,15 +85,22 @@ class WebhookHandler:
     async def _read_update(self, request: web.Request) -> Update | web.Response:
         if request.content_length is not None and request.content_length > self._max_body:
             return _reject(413, "body_too_large")
+        body = bytearray()
         try:
-            body = await request.content.read(self._max_body + 1)
+            # read(n) returns what has arrived so far, not n bytes: loop until the end of the body
+            # (a body that arrives slowly, in several segments, is still one body).
+            while len(body) <= self._max_body:
+                chunk = await request.content.read(self._max_body + 1 - len(body))
+                if not chunk:
+                    break
+                body += chunk
         except (TimeoutError, ConnectionError):
             return _reject(400, "body_unreadable")
         if len(body) > self._max_body:
             return _reject(413, "body_too_large")
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: deep nesting
             return _reject(400, "malformed_json")
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return _reject(400, "not_an_update")

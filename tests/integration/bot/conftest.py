@@ -87,22 +87,22 @@ class Bot:
 def bot_env(
     db_url: str, redis_url: str, sandbox_url: str, token: str, port: int, **extra: str
 ) -> dict[str, str]:
-    return base_env(
-        DATABASE_URL=db_url,
-        REDIS_URL=redis_url,
-        TELEGRAM_BOT_TOKEN=token,
-        TELEGRAM_API_BASE=sandbox_url,
-        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
-        WEBHOOK_SECRET=WEBHOOK_SECRET,
-        WEBHOOK_REGISTER_ON_START="true",
-        HTTP_HOST="127.0.0.1",
-        HTTP_PORT=str(port),
-        TEXTS_CACHE_SECONDS="0.5",
-        THROTTLE_LIMIT="5",
-        THROTTLE_WINDOW_SECONDS="3600",
-        LOG_FORMAT="json",
-        **extra,
-    )
+    settings = {
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE": sandbox_url,
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "WEBHOOK_REGISTER_ON_START": "true",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(port),
+        "TEXTS_CACHE_SECONDS": "0.5",
+        "THROTTLE_LIMIT": "5",
+        "THROTTLE_WINDOW_SECONDS": "3600",
+        "LOG_FORMAT": "json",
+    }
+    return base_env(**{**settings, **extra})  # ``extra`` may override the defaults above
 
 
 def start_bot(tmp: Path, db_url: str, redis_url: str, sandbox: Any, **extra: str) -> Bot:
@@ -124,25 +124,32 @@ class SandboxProcess:
 SANDBOX_TOKEN = "123456789:SANDBOX-bot_tests"
 
 
-@pytest.fixture(scope="session")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    """`tgbot sandbox` as its own process (the bot tests are synchronous HTTP clients)."""
+def start_sandbox_process(log_dir: Path, **settings: str) -> SandboxProcess:
+    """`tgbot sandbox` as its own process; ``settings`` override the SANDBOX_* defaults here."""
     port = free_port()
-    env = base_env(
-        SANDBOX_HOST="127.0.0.1",
-        SANDBOX_PORT=str(port),
-        SANDBOX_WEBHOOK_ATTEMPTS="5",
-        SANDBOX_WEBHOOK_RETRY_DELAY="0.05",
-        SANDBOX_WEBHOOK_MAX_DELAY="0.2",
-        SANDBOX_RATE_LIMIT="false",
-        LOG_FORMAT="json",
-    )
-    process = ServiceProcess(["sandbox"], env, tmp_path_factory.mktemp("sandbox") / "sandbox.log")
+    defaults = {
+        "SANDBOX_HOST": "127.0.0.1",
+        "SANDBOX_PORT": str(port),
+        "SANDBOX_WEBHOOK_ATTEMPTS": "5",
+        "SANDBOX_WEBHOOK_RETRY_DELAY": "0.05",
+        "SANDBOX_WEBHOOK_MAX_DELAY": "0.2",
+        "SANDBOX_RATE_LIMIT": "false",
+        "LOG_FORMAT": "json",
+    }
+    env = base_env(**{**defaults, **settings})
+    process = ServiceProcess(["sandbox"], env, log_dir / "sandbox.log")
     process.start()
     url = f"http://127.0.0.1:{port}"
     process.wait_http(f"{url}/healthz")
-    yield SandboxProcess(base_url=url, token=SANDBOX_TOKEN, process=process)
-    process.stop()
+    return SandboxProcess(base_url=url, token=SANDBOX_TOKEN, process=process)
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """`tgbot sandbox` as its own process (the bot tests are synchronous HTTP clients)."""
+    handle = start_sandbox_process(tmp_path_factory.mktemp("sandbox"))
+    yield handle
+    handle.process.stop()
 
 
 @pytest.fixture(scope="session")

@@ -5,39 +5,15 @@ from __future__ import annotations
 import itertools
 import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.integration.bot.conftest import Bot, SandboxClient, start_bot, wait_for_text
-from tests.support import services
-from tests.support.processes import free_port
 from tests.support.waiting import wait_until
-from tgbot.db.migrate import migrate
 
 _ids = itertools.count(600_000_001)
-
-
-@pytest.fixture
-def own_redis(_services: None) -> Iterator[tuple[str, Any]]:
-    if not services.docker_available():
-        pytest.skip("stopping Redis needs a Docker engine")
-    with services.redis_container() as (url, container):
-        yield url, container
-
-
-@pytest.fixture
-def own_postgres(_services: None) -> Iterator[tuple[str, Any]]:
-    """PostgreSQL on a fixed host port, so that it can be stopped and started again."""
-    if not services.docker_available():
-        pytest.skip("stopping PostgreSQL needs a Docker engine")
-    with services.postgres_container(host_port=free_port()) as (url, container):
-        db_url = services.with_database(url, "postgres")
-        migrate(db_url)
-        yield db_url, container
 
 
 def test_bot_keeps_answering_with_redis_stopped(
@@ -140,6 +116,32 @@ def test_sigterm_finishes_the_update_in_flight_before_exit(
     assert client.texts_to(uid)  # the acknowledgement went out before the process exited
     # Shutdown never removes the webhook: other replicas still serve it.
     assert not client.sent(method="deleteWebhook")
+
+
+def test_in_flight_marker_expires_within_one_handler_timeout(
+    migrated_db_url: str, redis_url: str, sandbox: Any, tmp_path: Path
+) -> None:
+    """Should Redis fail when the handling is abandoned, the marker must not hold Telegram's
+    retries back (409) for longer than one handling can take."""
+    import redis
+
+    bot = start_bot(tmp_path, migrated_db_url, redis_url, sandbox, HANDLER_TIMEOUT="3")
+    client = SandboxClient(sandbox.base_url)
+    update = _update(next(_ids), 9, "in flight")
+    client.faults(latency_ms=2000)
+    try:
+        sender = threading.Thread(target=lambda: bot.post_update(update))
+        sender.start()
+        wait_until(
+            lambda: "tgbot_updates_in_flight 1.0" in httpx.get(f"{bot.url}/metrics").text,
+            what="the update to be in flight",
+        )
+        ttl = redis.Redis.from_url(redis_url).ttl(f"tgbot:update:{update['update_id']}")
+        sender.join(timeout=30)
+    finally:
+        client.faults(latency_ms=0)
+        bot.process.stop()
+    assert 0 < ttl <= 3 + 5
 
 
 def _update(user_id: int, n: int, text: str) -> dict[str, Any]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from tests.integration.bot.conftest import Bot, SandboxClient, wait_for_text
+from tests.integration.bot.conftest import WEBHOOK_SECRET, Bot, SandboxClient, wait_for_text
+from tests.support.slow_client import SlowClient
 from tests.support.waiting import wait_until
 
 _ids = itertools.count(800_000_001)
@@ -76,6 +79,40 @@ def test_bad_input_is_4xx_never_5xx(bot: Bot) -> None:
     assert bot.post_update(b"\xff\xfe\x00").status_code == 400
     too_big = b'{"update_id": 1, "pad": "' + b"x" * 2_000_000 + b'"}'
     assert bot.post_update(too_big).status_code == 413
+
+
+def test_deeply_nested_json_is_400_not_500(bot: Bot) -> None:
+    assert bot.post_update(b"[" * 100_000 + b"]" * 100_000).status_code == 400
+    deep_object = b'{"update_id": 1, "x": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001
+    assert bot.post_update(deep_object).status_code == 400
+
+
+def test_a_body_that_arrives_slowly_is_read_whole(bot: Bot) -> None:
+    uid = next(_ids)
+    body = json.dumps(text_update(uid, "sent over a slow link")).encode()
+    url = urlsplit(bot.webhook_url)
+    assert url.hostname is not None
+    assert url.port is not None
+    client = SlowClient(url.hostname, url.port, url.path, body, 0.005, False, WEBHOOK_SECRET)
+    client.start().join(timeout=60)
+    assert (client.status, client.error) == (200, None)
+    assert bot.query(
+        "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " WHERE c.user_id = %s",
+        uid,
+    ) == [(1,)]
+
+
+def test_a_message_with_no_person_behind_it_is_ignored_not_a_handler_error(bot: Bot) -> None:
+    no_sender = text_update(next(_ids), "who wrote this?")
+    del no_sender["message"]["from"]
+    from_a_bot = text_update(next(_ids), "beep")
+    from_a_bot["message"]["from"]["is_bot"] = True
+    for update in (no_sender, from_a_bot):
+        assert bot.post_update(update).json() == {"ok": True}
+    metrics = httpx.get(f"{bot.url}/metrics").text
+    assert 'tgbot_updates_total{kind="message",result="no_user"} 2.0' in metrics
+    assert 'result="error"' not in metrics
 
 
 def test_unknown_update_kind_is_acknowledged_and_ignored(bot: Bot) -> None:

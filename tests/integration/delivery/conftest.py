@@ -1,4 +1,5 @@
-"""Fixtures of the delivery tests: a migrated database each, clean Redis, a reset sandbox."""
+"""Fixtures of the delivery tests: a migrated database each, clean Redis (tests/conftest.py),
+a reset sandbox."""
 
 from __future__ import annotations
 
@@ -6,31 +7,19 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from tests.integration.delivery.harness import Db, Launcher, SandboxControl
 from tests.support.sandbox import sandbox  # noqa: F401 - the shared sandbox fixture
 
 
 @pytest.fixture
-def delivery_db_url(fresh_db_url: str) -> str:
-    from tgbot.db.migrate import migrate
-
-    migrate(fresh_db_url)
-    return fresh_db_url
+def delivery_db_url(fresh_migrated_db_url: str) -> str:
+    return fresh_migrated_db_url
 
 
 @pytest.fixture
 def db(delivery_db_url: str) -> Db:
     return Db(delivery_db_url)
-
-
-@pytest.fixture
-def clean_redis(redis_url: str) -> str:
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    client.close()
-    return redis_url
 
 
 @pytest.fixture

@@ -120,6 +120,62 @@ async def test_unreachable_webhook_counts_as_a_connection_error(
     assert info.last_error_message.startswith("Connection failed")
 
 
+async def test_webhook_gets_at_most_max_connections_requests_at_once(
+    bot: Bot, sandbox: SandboxHandle
+) -> None:
+    open_now = most = 0
+
+    async def slow_hook(request: web.Request) -> web.Response:
+        nonlocal open_now, most
+        open_now += 1
+        most = max(most, open_now)
+        await asyncio.sleep(0.05)  # the webhook's own work, so requests overlap
+        open_now -= 1
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", slow_hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook", max_connections=2)
+        outcomes = await asyncio.gather(
+            *(sandbox.send_user_message(USER + n, "hi") for n in range(8))
+        )
+    finally:
+        await runner.cleanup()
+    assert all(o["delivered"] for o in outcomes)
+    assert most == 2
+
+
+async def test_stats_count_every_webhook_post_retries_included(
+    bot: Bot, sandbox: SandboxHandle, receiver: Receiver
+) -> None:
+    await bot.set_webhook(receiver.url)
+    receiver.statuses = [503, 500, 200, 500, 500, 500]
+
+    await sandbox.send_user_message(USER, "retried, then delivered")
+    await sandbox.send_user_message(USER, "dropped after 3 attempts")
+
+    webhook = (await sandbox.stats())["webhook"]
+    assert webhook == {
+        "updates": 2,
+        "posts": 6,
+        "retries": 4,
+        "accepted": 1,
+        "dropped": 1,
+        "connection_errors": 0,
+        "by_status": {"200": 1, "500": 4, "503": 1},
+        "status_5xx": 5,
+    }
+    await bot.set_webhook(receiver.url.rsplit(":", 1)[0] + ":9/hook")
+    await sandbox.send_user_message(USER, "nobody listens")
+    assert (await sandbox.stats())["webhook"]["connection_errors"] == 3
+    await sandbox.reset()
+    assert (await sandbox.stats())["webhook"]["posts"] == 0
+
+
 async def test_updates_of_one_chat_arrive_in_order(
     bot: Bot, sandbox: SandboxHandle, receiver: Receiver
 ) -> None:

@@ -1,4 +1,5 @@
-"""Registers or refreshes the user behind every update; banned users go no further."""
+"""Registers or refreshes the user behind every update; banned users, and updates with no
+person behind them, go no further."""
 
 from __future__ import annotations
 
@@ -20,8 +21,14 @@ class UserMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: User | None = data.get("event_from_user")
         session: AsyncSession | None = data.get("session")
-        if tg_user is None or tg_user.is_bot or session is None:
+        if session is None:
             return await handler(event, data)
+        if tg_user is None or tg_user.is_bot:
+            # Every handler serves a person (a message without "from", or from a bot, has none).
+            context: UpdateContext | None = data.get("update_context")
+            if context is not None:
+                context.ignored = "no_user"
+            return None
         texts: TextService = data["texts"]
         user = await upsert_seen_user(
             session,
@@ -33,7 +40,7 @@ class UserMiddleware(BaseMiddleware):
             initial_language=texts.language_for(tg_user.language_code),
         )
         if user.is_banned:
-            context: UpdateContext | None = data.get("update_context")
+            context = data.get("update_context")
             if context is not None:
                 context.ignored = "banned"
             return None
