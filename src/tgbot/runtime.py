@@ -39,6 +39,7 @@ class BotRuntime:
         sessionmaker = create_sessionmaker(engine)
         redis = create_redis(settings.redis_url.get_secret_value())
         guard = RedisGuard(redis)
+        bot = create_bot(settings)
         texts = TextService(
             sessionmaker,
             default_language=settings.default_language,
@@ -61,8 +62,12 @@ class BotRuntime:
             guard=guard,
             # A marker left behind (Redis failed at abandon) holds retries back no longer than
             # one handling can take.
-            dedup=UpdateDeduplicator(guard, in_flight_ttl=math.ceil(settings.handler_timeout) + 5),
-            bot=create_bot(settings),
+            dedup=UpdateDeduplicator(
+                guard,
+                bot_id=bot.id,
+                in_flight_ttl=math.ceil(settings.handler_timeout) + 5,
+            ),
+            bot=bot,
             dispatcher=dispatcher,
             texts=texts,
         )

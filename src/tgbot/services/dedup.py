@@ -26,15 +26,21 @@ class Seen(Enum):
 
 class UpdateDeduplicator:
     def __init__(
-        self, guard: RedisGuard, *, done_ttl: int = 86_400, in_flight_ttl: int = 120
+        self,
+        guard: RedisGuard,
+        *,
+        bot_id: int,
+        done_ttl: int = 86_400,
+        in_flight_ttl: int = 120,
     ) -> None:
         self._guard = guard
+        self._bot_id = bot_id
         self._done_ttl = done_ttl
         self._in_flight_ttl = in_flight_ttl
 
-    @staticmethod
-    def key(update_id: int) -> str:
-        return f"tgbot:update:{update_id}"
+    def key(self, update_id: int) -> str:
+        # update_ids are numbered per bot: two bots sharing one Redis must not see each other's.
+        return f"tgbot:{self._bot_id}:update:{update_id}"
 
     async def begin(self, update_id: int) -> Seen:
         key = self.key(update_id)

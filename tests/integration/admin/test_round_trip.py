@@ -60,7 +60,7 @@ class Stack:
 @pytest.fixture
 def stack(
     fresh_db_url: str,
-    redis_url: str,
+    clean_redis: str,
     sandbox: SandboxHandle,  # noqa: F811
     static_root: str,
     tmp_path: Path,
@@ -78,8 +78,8 @@ def stack(
     )
     run_tgadmin("migrate", "--no-input", env=env)
     run_tgadmin("ensure-superuser", env=env)
-    bot = start_bot(tmp_path, fresh_db_url, redis_url, sandbox)
-    dispatchers = Launcher(fresh_db_url, redis_url, sandbox.base_url, sandbox.token, tmp_path)
+    bot = start_bot(tmp_path, fresh_db_url, clean_redis, sandbox)
+    dispatchers = Launcher(fresh_db_url, clean_redis, sandbox.base_url, sandbox.token, tmp_path)
     dispatchers(OUTBOX_GLOBAL_RATE=100)
     try:
         with (

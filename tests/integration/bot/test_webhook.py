@@ -10,7 +10,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tests.integration.bot.conftest import WEBHOOK_SECRET, Bot, SandboxClient, wait_for_text
+from tests.integration.bot.conftest import (
+    SANDBOX_TOKEN,
+    WEBHOOK_SECRET,
+    Bot,
+    SandboxClient,
+    wait_for_text,
+)
 from tests.support.slow_client import SlowClient
 from tests.support.waiting import wait_until
 
@@ -53,7 +59,11 @@ def test_duplicate_is_caught_by_database_when_redis_forgot(bot: Bot, redis_url: 
     uid = next(_ids)
     update = text_update(uid, "hello")
     assert bot.post_update(update).status_code == 200
-    redis.Redis.from_url(redis_url).delete(f"tgbot:update:{update['update_id']}")
+    bot_id = SANDBOX_TOKEN.split(":")[0]
+    forgotten = redis.Redis.from_url(redis_url).delete(
+        f"tgbot:{bot_id}:update:{update['update_id']}"
+    )
+    assert forgotten == 1  # Redis did know it; now only the database does
     again = bot.post_update(update)
     assert again.status_code == 200
     assert bot.query(
