@@ -136,7 +136,8 @@ def test_in_flight_marker_expires_within_one_handler_timeout(
             lambda: "tgbot_updates_in_flight 1.0" in httpx.get(f"{bot.url}/metrics").text,
             what="the update to be in flight",
         )
-        ttl = redis.Redis.from_url(redis_url).ttl(f"tgbot:update:{update['update_id']}")
+        bot_id = sandbox.token.split(":")[0]
+        ttl = redis.Redis.from_url(redis_url).ttl(f"tgbot:{bot_id}:update:{update['update_id']}")
         sender.join(timeout=30)
     finally:
         client.faults(latency_ms=0)
