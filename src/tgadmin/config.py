@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     Field,
     SecretStr,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
@@ -26,10 +25,12 @@ from pydantic_settings import (
 )
 
 from tgbot.config_sources import (
-    FileSecretError,
+    ConfigError as ConfigError,
+)
+from tgbot.config_sources import (
     PostgresUrl,
     RedisUrl,
-    describe_errors,
+    load_settings_of,
     with_file_secrets,
 )
 
@@ -228,20 +229,9 @@ class SuperuserSettings(BaseSettings):
         )
 
 
-class ConfigError(Exception):
-    """Settings are missing or invalid; ``lines`` holds one readable line per problem."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
-
-
 def load_settings(**overrides: Any) -> AdminSettings:
     """Read the settings, turning validation errors into :class:`ConfigError`."""
-    try:
-        return AdminSettings(**overrides)
-    except (ValidationError, FileSecretError) as exc:
-        raise ConfigError(describe_errors(exc)) from None
+    return load_settings_of(AdminSettings, **overrides)
 
 
 @functools.cache

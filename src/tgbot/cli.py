@@ -144,12 +144,12 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from tgbot.sandbox.config import SandboxConfigError, load_sandbox_config
+    from tgbot.sandbox.config import load_sandbox_config
     from tgbot.sandbox.server import run
 
     try:
         config = load_sandbox_config()
-    except SandboxConfigError as exc:
+    except ConfigError as exc:
         raise ConfigError(exc.lines) from None
     configure_logging(config.log_level, config.log_format, service="tgbot-sandbox")
     run(args.host or config.sandbox_host, args.port or config.sandbox_port, config)

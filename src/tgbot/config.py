@@ -13,18 +13,19 @@ from pydantic import (
     AnyHttpUrl,
     Field,
     SecretStr,
-    ValidationError,
     field_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tgbot.config_sources import (
     POSTGRES_SCHEMES,
-    FileSecretError,
     PostgresUrl,
     RedisUrl,
-    describe_errors,
+    load_settings_of,
     with_file_secrets,
+)
+from tgbot.config_sources import (
+    ConfigError as ConfigError,
 )
 
 TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,200}")
@@ -273,20 +274,9 @@ class Settings(BaseSettings):
         return out
 
 
-class ConfigError(Exception):
-    """Settings are missing or invalid; ``lines`` holds one readable line per problem."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
-
-
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings, turning validation errors into :class:`ConfigError`."""
-    try:
-        return Settings(**overrides)
-    except (ValidationError, FileSecretError) as exc:
-        raise ConfigError(describe_errors(exc)) from None
+    return load_settings_of(Settings, **overrides)
 
 
 def require(settings: Settings, *names: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, SecretStr, ValidationError
@@ -96,3 +96,22 @@ def describe_errors(exc: ValidationError | FileSecretError, prefix: str = "") ->
             message = "is required but not set"
         lines.append(f"config error: {name}: {message}")
     return lines
+
+
+class ConfigError(Exception):
+    """Settings are missing or invalid; ``lines`` holds one readable line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def load_settings_of(settings_cls: type[SettingsT], **overrides: Any) -> SettingsT:
+    """Read ``settings_cls``, turning validation errors into :class:`ConfigError`."""
+    try:
+        return settings_cls(**overrides)
+    except (ValidationError, FileSecretError) as exc:
+        raise ConfigError(describe_errors(exc)) from None

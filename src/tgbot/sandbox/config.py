@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tgbot.config_sources import describe_errors
+from tgbot.config_sources import load_settings_of
 
 
 class SandboxConfig(BaseSettings):
@@ -69,17 +69,6 @@ class SandboxConfig(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
 
-class SandboxConfigError(Exception):
-    """Settings are invalid; ``lines`` holds one readable line per problem."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
-
-
 def load_sandbox_config(**overrides: Any) -> SandboxConfig:
-    """Read the sandbox settings, turning validation errors into :class:`SandboxConfigError`."""
-    try:
-        return SandboxConfig(**overrides)
-    except ValidationError as exc:
-        raise SandboxConfigError(describe_errors(exc)) from None
+    """Read the sandbox settings, turning validation errors into :class:`ConfigError`."""
+    return load_settings_of(SandboxConfig, **overrides)
