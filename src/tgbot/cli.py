@@ -59,6 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     import asyncio
+    import contextlib
 
     from tgbot.runtime import BotRuntime
 
@@ -66,27 +67,24 @@ def cmd_poll(args: argparse.Namespace) -> int:
     runtime = BotRuntime.build(settings)
 
     async def poll() -> None:
-        from tgbot.delivery.dispatcher import run_dispatcher
+        from tgbot.delivery.dispatcher import dispatcher_alongside
 
-        stop_outbox = asyncio.Event()
         outbox = (
-            asyncio.create_task(run_dispatcher(settings, stop_outbox, serve_metrics=False))
+            dispatcher_alongside(settings)
             if settings.run_dispatcher_in_serve
-            else None
+            else contextlib.nullcontext()
         )
         try:
-            # Polling and a webhook exclude each other; this is for development only.
-            await runtime.bot.delete_webhook(drop_pending_updates=False)
-            await runtime.dispatcher.start_polling(
-                runtime.bot,
-                allowed_updates=runtime.dispatcher.resolve_used_update_types(),
-                handle_signals=True,
-                close_bot_session=False,
-            )
+            async with outbox:
+                # Polling and a webhook exclude each other; this is for development only.
+                await runtime.bot.delete_webhook(drop_pending_updates=False)
+                await runtime.dispatcher.start_polling(
+                    runtime.bot,
+                    allowed_updates=runtime.dispatcher.resolve_used_update_types(),
+                    handle_signals=True,
+                    close_bot_session=False,
+                )
         finally:
-            stop_outbox.set()
-            if outbox is not None:
-                await outbox
             await runtime.close()
 
     asyncio.run(poll())
@@ -147,10 +145,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from tgbot.sandbox.config import load_sandbox_config
     from tgbot.sandbox.server import run
 
-    try:
-        config = load_sandbox_config()
-    except ConfigError as exc:
-        raise ConfigError(exc.lines) from None
+    config = load_sandbox_config()  # a ConfigError is reported by main() like any other
     configure_logging(config.log_level, config.log_format, service="tgbot-sandbox")
     run(args.host or config.sandbox_host, args.port or config.sandbox_port, config)
     return 0

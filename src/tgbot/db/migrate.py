@@ -7,6 +7,7 @@ next migrator waits forever. Point ``DATABASE_URL`` of the migrate step at Postg
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -44,13 +45,19 @@ def alembic_config(database_url: str | None = None) -> Config:
     return cfg
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    """The migrations this code ships (read once per process)."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revisions() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return set(_scripts().get_heads())
 
 
 def known_revisions() -> set[str]:
     """Every revision this code ships, heads included."""
-    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    return {rev.revision for rev in _scripts().walk_revisions()}
 
 
 def current_revisions(connection: Connection) -> set[str]:

@@ -24,6 +24,7 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import structlog
@@ -408,3 +409,29 @@ async def run_dispatcher(
     registry, so the web app's own ``/metrics`` already exposes them.
     """
     await Dispatcher(settings, serve_metrics=serve_metrics).run(stop)
+
+
+@contextlib.asynccontextmanager
+async def dispatcher_alongside(settings: Settings) -> AsyncIterator[None]:
+    """``RUN_DISPATCHER_IN_SERVE``: the dispatcher as a task of ``tgbot serve`` or ``tgbot poll``.
+
+    Its metrics share the default registry, so the host's ``/metrics`` shows them. On exit it
+    stops claiming, finishes the sends in flight and releases its leases like ``tgbot dispatch``;
+    a crash is logged when it happens, and does not take the host process down.
+    """
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_dispatcher(settings, stop, serve_metrics=False), name="outbox-dispatcher"
+    )
+    task.add_done_callback(_report_crash)
+    try:
+        yield
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError, Exception):  # a crash was logged already
+            await task
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("dispatcher.crashed", error=type(exc).__name__, exc_info=exc)

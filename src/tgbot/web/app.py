@@ -84,27 +84,10 @@ async def _prune_processed_updates(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
-    """``RUN_DISPATCHER_IN_SERVE``: the outbox dispatcher as a task of this process.
+    from tgbot.delivery.dispatcher import dispatcher_alongside
 
-    Its metrics share the default registry, so this app's ``/metrics`` shows them. On shutdown
-    it stops claiming, finishes the sends in flight and releases its leases like ``tgbot dispatch``.
-    """
-    from tgbot.delivery.dispatcher import run_dispatcher
-
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_dispatcher(app[RUNTIME].settings, stop, serve_metrics=False), name="outbox-dispatcher"
-    )
-    task.add_done_callback(_report_dispatcher_exit)
-    yield
-    stop.set()
-    with contextlib.suppress(asyncio.CancelledError, Exception):  # a crash was logged already
-        await task
-
-
-def _report_dispatcher_exit(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        log.error("dispatcher.crashed", error=type(exc).__name__, exc_info=exc)
+    async with dispatcher_alongside(app[RUNTIME].settings):
+        yield
 
 
 async def _on_cleanup(app: web.Application) -> None:
