@@ -30,6 +30,18 @@ def base_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def run_tgbot(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run one ``python -m tgbot`` command to completion; its output is captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "tgbot", *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 @dataclass
 class ServiceProcess:
     """A ``python -m tgbot <command>`` child process with its log in a file."""

@@ -78,6 +78,27 @@ def run_tgadmin(*args: str, env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def prepared_panel_env(
+    db_url: str, static_root: str, *, username: str, password: str
+) -> dict[str, str]:
+    """Migrate ``db_url`` (bot schema, then Django's) and create the superuser, as a deployment's
+    one-shots do; returns the environment to serve the panel with."""
+    from tgbot.db.migrate import migrate
+
+    migrate(db_url)
+    env = base_env(
+        DATABASE_URL=db_url,
+        SECRET_KEY=SECRET_KEY,
+        ALLOWED_HOSTS="127.0.0.1",
+        STATIC_ROOT=static_root,
+        ADMIN_USERNAME=username,
+        ADMIN_PASSWORD=password,
+    )
+    run_tgadmin("migrate", "--no-input", env=env)
+    run_tgadmin("ensure-superuser", env=env)
+    return env
+
+
 def base_env(**values: str) -> dict[str, str]:
     """The environment for a tgadmin subprocess: no inherited settings, only ``values``."""
     drop = {

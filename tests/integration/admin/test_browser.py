@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.integration.admin.conftest import SECRET_KEY, base_env, run_tgadmin
+from tests.integration.admin.conftest import prepared_panel_env
 from tests.integration.admin.panel_server import running_panel
 from tests.support.services import psycopg_url
 from tests.support.waiting import wait_until
@@ -61,19 +61,7 @@ def seed(db_url: str) -> int:
 
 @pytest.fixture
 def panel(fresh_db_url: str, static_root: str, tmp_path: Path) -> Iterator[Panel]:
-    from tgbot.db.migrate import migrate
-
-    migrate(fresh_db_url)
-    env = base_env(
-        DATABASE_URL=fresh_db_url,
-        SECRET_KEY=SECRET_KEY,
-        ALLOWED_HOSTS="127.0.0.1",
-        STATIC_ROOT=static_root,
-        ADMIN_USERNAME="lead",
-        ADMIN_PASSWORD=PASSWORD,
-    )
-    run_tgadmin("migrate", "--no-input", env=env)
-    run_tgadmin("ensure-superuser", env=env)
+    env = prepared_panel_env(fresh_db_url, static_root, username="lead", password=PASSWORD)
     conversation_id = seed(fresh_db_url)
     with running_panel(env, tmp_path / "gunicorn.log") as url:
         yield Panel(url, fresh_db_url, conversation_id)

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from django.urls import reverse
 
-from tests.integration.admin.conftest import SECRET_KEY, base_env, run_tgadmin
+from tests.integration.admin.conftest import prepared_panel_env
 from tests.integration.admin.factories import form_data
 from tests.integration.admin.panel_server import running_panel
 from tests.integration.bot.conftest import SandboxClient, start_bot, wait_for_text
@@ -65,19 +65,7 @@ def stack(
     static_root: str,
     tmp_path: Path,
 ) -> Iterator[Stack]:
-    from tgbot.db.migrate import migrate
-
-    migrate(fresh_db_url)
-    env = base_env(
-        DATABASE_URL=fresh_db_url,
-        SECRET_KEY=SECRET_KEY,
-        ALLOWED_HOSTS="127.0.0.1",
-        STATIC_ROOT=static_root,
-        ADMIN_USERNAME="lead",
-        ADMIN_PASSWORD=PASSWORD,
-    )
-    run_tgadmin("migrate", "--no-input", env=env)
-    run_tgadmin("ensure-superuser", env=env)
+    env = prepared_panel_env(fresh_db_url, static_root, username="lead", password=PASSWORD)
     bot = start_bot(tmp_path, fresh_db_url, clean_redis, sandbox)
     dispatchers = Launcher(fresh_db_url, clean_redis, sandbox.base_url, sandbox.token, tmp_path)
     dispatchers(OUTBOX_GLOBAL_RATE=100)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -21,7 +19,7 @@ from tests.integration.bot.conftest import (
     start_bot,
     wait_for_text,
 )
-from tests.support.processes import ServiceProcess, free_port
+from tests.support.processes import ServiceProcess, free_port, run_tgbot
 from tests.support.services import psycopg_url
 from tests.support.waiting import wait_until
 
@@ -118,17 +116,6 @@ def test_poll_answers_users_without_a_webhook(
         poller.stop()
 
 
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tgbot", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_set_webhook_is_idempotent_and_complete(
     migrated_db_url: str, redis_url: str, sandbox: SandboxProcess
 ) -> None:
@@ -143,7 +130,7 @@ def test_set_webhook_is_idempotent_and_complete(
     )
     httpx.post(f"{sandbox.base_url}/bot{sandbox.token}/deleteWebhook", timeout=5)
 
-    first = run_cli(env, "set-webhook")
+    first = run_tgbot("set-webhook", env=env)
     assert first.returncode == 0, first.stderr
     assert '"event": "webhook.set"' in first.stdout + first.stderr
 
@@ -153,11 +140,11 @@ def test_set_webhook_is_idempotent_and_complete(
     assert result["max_connections"] == 17
     assert {"message", "callback_query", "my_chat_member"} <= set(result["allowed_updates"])
 
-    again = run_cli(env, "set-webhook")
+    again = run_tgbot("set-webhook", env=env)
     assert again.returncode == 0, again.stderr
     assert '"event": "webhook.unchanged"' in again.stdout + again.stderr
 
-    forced = run_cli(env, "set-webhook", "--force")
+    forced = run_tgbot("set-webhook", "--force", env=env)
     assert '"event": "webhook.set"' in forced.stdout + forced.stderr
     output = first.stdout + first.stderr + again.stdout + again.stderr
     assert sandbox.token not in output
@@ -170,7 +157,7 @@ def test_set_webhook_without_its_settings_is_one_readable_line(
 ) -> None:
     env = bot_env(migrated_db_url, redis_url, sandbox.base_url, sandbox.token, free_port())
     del env[missing]
-    result = run_cli(env, "set-webhook")
+    result = run_tgbot("set-webhook", env=env)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 
 import psycopg
-import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
+from tests.support.processes import run_tgbot
 from tests.support.services import psycopg_url
 from tgbot.config import postgres_url_for
 from tgbot.db.migrate import alembic_config, head_revisions, migrate
@@ -31,25 +30,6 @@ def table_names(url: str) -> set[str]:
 def alembic_revision(url: str) -> set[str]:
     with psycopg.connect(psycopg_url(url)) as conn:
         return {row[0] for row in conn.execute("SELECT version_num FROM alembic_version")}
-
-
-@pytest.fixture
-def cli_env(fresh_db_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env["DATABASE_URL"] = fresh_db_url
-    env["LOG_FORMAT"] = "json"
-    return env
-
-
-def run_tgbot(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tgbot", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_upgrade_downgrade_upgrade_round_trip(fresh_db_url: str) -> None:

@@ -13,13 +13,12 @@ import psycopg
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.integration.db.test_migrations import alembic_revision, cli_env, run_tgbot
+from tests.integration.db.test_migrations import alembic_revision
+from tests.support.processes import run_tgbot
 from tests.support.services import psycopg_url
 from tgbot.config import postgres_url_for
 from tgbot.db.migrate import head_revisions, known_revisions, migrate
 from tgbot.web.health import Readiness
-
-__all__ = ["cli_env"]  # the fixture, shared with the migration tests
 
 LATER_RELEASE = "f00dcafe0003"  # a revision this code has never seen
 
