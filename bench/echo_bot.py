@@ -1,6 +1,7 @@
 """The ceiling for bench/webhook.py: a bare aiogram echo bot on the same aiohttp, no database.
 
-It acknowledges each update only after its handler (one sendMessage) finished, like `tgbot serve`.
+It acknowledges each update only after its handler (one sendMessage) finished, like `tgbot serve`,
+and runs on the same event loop (uvloop).
     python bench/echo_bot.py PORT API_BASE TOKEN
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+import uvloop
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -39,7 +41,9 @@ def main() -> None:
     app = web.Application()
     app.router.add_post("/telegram/webhook", webhook)
     app.router.add_get("/readyz", healthz)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    web.run_app(
+        app, loop=uvloop.new_event_loop(), host="127.0.0.1", port=port, print=None, access_log=None
+    )
 
 
 if __name__ == "__main__":

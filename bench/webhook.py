@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -116,12 +117,38 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _start_profiler(out_dir: str | None, name: str, pid: int) -> subprocess.Popen[bytes] | None:
+    """py-spy (on PATH) samples the bot during the ceiling run: folded stacks per bot."""
+    if not out_dir:
+        return None
+    target = Path(out_dir) / f"{name.replace(' ', '-')}.folded"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        "py-spy",
+        "record",
+        "-p",
+        str(pid),
+        "-o",
+        str(target),
+        "-f",
+        "raw",
+        "-r",
+        "250",
+        "--nonblocking",
+    ]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def measure(
     name: str, url: str, args: argparse.Namespace, first_id: int, pids: dict[str, int]
 ) -> dict[str, Any]:
     asyncio.run(closed_loop(url, first_id, 300, args.concurrency))  # warm-up
+    profiler = _start_profiler(args.profile, name, pids["bot"])
     cpu_before = {who: cpu_seconds(pid) for who, pid in pids.items()}
     ceiling = asyncio.run(closed_loop(url, first_id + 1_000, args.updates, args.concurrency))
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(60)
     # CPU per update does not depend on what else the machine is doing, unlike updates/s.
     ceiling["cpu_ms_per_update"] = {
         who: (cpu_seconds(pid) - cpu_before[who]) * 1000 / args.updates for who, pid in pids.items()
@@ -148,6 +175,11 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="sample each bot with py-spy during its ceiling run (folded stacks)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
 

@@ -20,6 +20,15 @@ def _settings_and_logging(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _bot_settings(args: argparse.Namespace) -> Settings:
+    """Settings and logging of a command that talks to Telegram; aiogram imported the fast way."""
+    settings = _settings_and_logging(args)
+    from tgbot.aiogram_types import import_aiogram
+
+    import_aiogram()
+    return settings
+
+
 SERVICE_SETTINGS = ("redis_url", "telegram_bot_token")
 
 
@@ -49,21 +58,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _bot_settings(args)
     from tgbot.runtime import BotRuntime
     from tgbot.web.app import run_server
 
-    settings = _settings_and_logging(args)
     run_server(BotRuntime.build(settings))
     return 0
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    import asyncio
     import contextlib
+
+    settings = _bot_settings(args)
+    import uvloop
 
     from tgbot.runtime import BotRuntime
 
-    settings = _settings_and_logging(args)
     runtime = BotRuntime.build(settings)
 
     async def poll() -> None:
@@ -77,6 +87,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         try:
             async with outbox:
                 # Polling and a webhook exclude each other; this is for development only.
+                await runtime.texts.load()
                 await runtime.bot.delete_webhook(drop_pending_updates=False)
                 await runtime.dispatcher.start_polling(
                     runtime.bot,
@@ -87,18 +98,18 @@ def cmd_poll(args: argparse.Namespace) -> int:
         finally:
             await runtime.close()
 
-    asyncio.run(poll())
+    uvloop.run(poll())
     return 0
 
 
 def cmd_set_webhook(args: argparse.Namespace) -> int:
-    import asyncio
+    import uvloop
 
+    settings = _bot_settings(args)
+    require(settings, "webhook_url", "webhook_secret")
     from tgbot.bot.webhook_registration import register_webhook
     from tgbot.runtime import BotRuntime
 
-    settings = _settings_and_logging(args)
-    require(settings, "webhook_url", "webhook_secret")
     runtime = BotRuntime.build(settings)
 
     async def register() -> None:
@@ -107,7 +118,7 @@ def cmd_set_webhook(args: argparse.Namespace) -> int:
         finally:
             await runtime.close()
 
-    asyncio.run(register())
+    uvloop.run(register())
     return 0
 
 
@@ -125,10 +136,11 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
-    from tgbot.delivery.dispatcher import run_dispatcher
-
-    settings = _settings_and_logging(args)
+    settings = _bot_settings(args)
     require(settings, *SERVICE_SETTINGS)
+    import uvloop
+
+    from tgbot.delivery.dispatcher import run_dispatcher
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -137,7 +149,7 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         await run_dispatcher(settings, stop)
 
-    asyncio.run(run())
+    uvloop.run(run())
     return 0
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -40,6 +40,17 @@ def postgres_url_for(url: str, driver: str = "psycopg") -> str:
     return f"{scheme}://{rest}"
 
 
+def async_postgres_url(url: str) -> str:
+    """The URL the bot's and the dispatcher's async engine connect with (asyncpg).
+
+    asyncpg takes ``ssl`` where libpq takes ``sslmode`` (same values); other query parameters
+    pass through as asyncpg connect arguments.
+    """
+    parts = urlsplit(postgres_url_for(url, "asyncpg"))
+    query = [("ssl" if key == "sslmode" else key, value) for key, value in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def mask_url(url: str) -> str:
     """``postgresql://user:***@host/db`` — for logs and ``check-config``."""
     parts = urlsplit(url)
@@ -61,7 +72,11 @@ class Settings(BaseSettings):
 
     # --- shared with the admin panel -------------------------------------------------
     database_url: PostgresUrl = Field(
-        description="PostgreSQL URL, postgresql://user:password@host:5432/db. Secret."
+        description=(
+            "PostgreSQL URL, postgresql://user:password@host:5432/db. Secret. Query parameters"
+            " reach libpq (migrations) and asyncpg (serve, poll, dispatch): use ones both know,"
+            " such as sslmode (given to asyncpg as ssl) and target_session_attrs."
+        )
     )
     redis_url: RedisUrl | None = Field(
         default=None,
@@ -257,7 +272,7 @@ class Settings(BaseSettings):
     # --- derived -------------------------------------------------------------------------
     @property
     def sqlalchemy_url(self) -> str:
-        return postgres_url_for(self.database_url.get_secret_value())
+        return async_postgres_url(self.database_url.get_secret_value())
 
     def effective(self) -> dict[str, Any]:
         """The configuration with secrets masked, for ``tgbot check-config``."""

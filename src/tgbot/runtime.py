@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tgbot.bot.factory import create_bot, create_dispatcher
 from tgbot.config import Settings, require
-from tgbot.db.engine import create_engine, create_sessionmaker
+from tgbot.db.engine import create_engine
+from tgbot.services.admission import UpdateAdmission
 from tgbot.services.dedup import UpdateDeduplicator
 from tgbot.services.fsm_storage import FailOpenRedisStorage
 from tgbot.services.redis_guard import RedisGuard, create_redis
@@ -23,10 +24,10 @@ from tgbot.services.throttle import Throttle
 class BotRuntime:
     settings: Settings
     engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     guard: RedisGuard
     dedup: UpdateDeduplicator
+    admission: UpdateAdmission
     bot: Bot
     dispatcher: Dispatcher
     texts: TextService
@@ -36,12 +37,11 @@ class BotRuntime:
         require(settings, "redis_url", "telegram_bot_token")
         assert settings.redis_url is not None
         engine = create_engine(settings)
-        sessionmaker = create_sessionmaker(engine)
         redis = create_redis(settings.redis_url.get_secret_value())
         guard = RedisGuard(redis)
         bot = create_bot(settings)
         texts = TextService(
-            sessionmaker,
+            engine,
             default_language=settings.default_language,
             ttl_seconds=settings.texts_cache_seconds,
         )
@@ -50,23 +50,22 @@ class BotRuntime:
         )
         dispatcher = create_dispatcher(
             storage=FailOpenRedisStorage(guard),
-            sessionmaker=sessionmaker,
+            engine=engine,
             texts=texts,
             throttle=throttle,
+        )
+        # A marker left behind (Redis failed at abandon) holds retries back no longer than
+        # one handling can take.
+        dedup = UpdateDeduplicator(
+            guard, bot_id=bot.id, in_flight_ttl=math.ceil(settings.handler_timeout) + 5
         )
         return cls(
             settings=settings,
             engine=engine,
-            sessionmaker=sessionmaker,
             redis=redis,
             guard=guard,
-            # A marker left behind (Redis failed at abandon) holds retries back no longer than
-            # one handling can take.
-            dedup=UpdateDeduplicator(
-                guard,
-                bot_id=bot.id,
-                in_flight_ttl=math.ceil(settings.handler_timeout) + 5,
-            ),
+            dedup=dedup,
+            admission=UpdateAdmission(guard, dedup, throttle),
             bot=bot,
             dispatcher=dispatcher,
             texts=texts,

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tgbot.bot.fsm import StateOnDemandMiddleware, reads_state
 from tgbot.bot.middlewares.database import DatabaseMiddleware
 from tgbot.bot.middlewares.reply_errors import ReplyErrorsMiddleware
 from tgbot.bot.middlewares.throttling import ThrottlingMiddleware
-from tgbot.bot.middlewares.users import UserMiddleware
 from tgbot.bot.routers import all_routers
+from tgbot.bot.session import BotAPISession
 from tgbot.config import Settings
 from tgbot.services.texts import TextService
 from tgbot.services.throttle import Throttle
@@ -40,7 +40,7 @@ COMMANDS = {
 def create_bot(settings: Settings) -> Bot:
     token = settings.telegram_bot_token
     assert token is not None, "require(settings, 'telegram_bot_token') first"
-    session = AiohttpSession(
+    session = BotAPISession(
         api=TelegramAPIServer.from_base(str(settings.telegram_api_base).rstrip("/")),
         timeout=settings.telegram_request_timeout,
     )
@@ -50,18 +50,19 @@ def create_bot(settings: Settings) -> Bot:
 def create_dispatcher(
     *,
     storage: BaseStorage,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
     texts: TextService,
     throttle: Throttle,
 ) -> Dispatcher:
-    dp = Dispatcher(storage=storage, texts=texts)
-    # Outer, in order: transaction + dedup record, then the user (bans stop here).
-    dp.update.outer_middleware(DatabaseMiddleware(sessionmaker))
-    dp.update.outer_middleware(UserMiddleware())
+    dp = Dispatcher(storage=storage, disable_fsm=True, texts=texts)
+    dp.include_routers(*all_routers())
+    # Outer, in order: the FSM context, then the transaction with the dedup record and the
+    # user (duplicates and bans stop there).
+    dp.update.outer_middleware(StateOnDemandMiddleware(storage, read_state=reads_state(dp)))
+    dp.update.outer_middleware(DatabaseMiddleware(engine))
     dp.message.outer_middleware(ThrottlingMiddleware(throttle))
     reply_errors = ReplyErrorsMiddleware()
     dp.message.middleware(reply_errors)
     dp.callback_query.middleware(reply_errors)
     dp.my_chat_member.middleware(reply_errors)
-    dp.include_routers(*all_routers())
     return dp

@@ -1,13 +1,8 @@
-"""Async engine and session factory for the bot and the dispatcher."""
+"""The bot's async engine (asyncpg): handlers run on its connections, one transaction each."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tgbot.config import Settings
 
@@ -20,9 +15,5 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_pre_ping=settings.database_pool_pre_ping,
         pool_recycle=settings.database_pool_recycle_seconds,
         pool_timeout=settings.database_connect_timeout,
-        connect_args={"connect_timeout": max(1, int(settings.database_connect_timeout))},
+        connect_args={"timeout": settings.database_connect_timeout},
     )
-
-
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)

@@ -6,7 +6,7 @@ Two interchangeable senders (``OUTBOX_SENDER``):
   (``error_code``, ``description``, ``parameters.retry_after``) is classified exactly as aiogram
   classifies it. Measured at about twice aiogram's throughput (docs/delivery.md), which the
   1000 msg/s ceiling needs.
-- ``aiogram``: ``Bot`` with ``AiohttpSession`` and aiogram's typed errors.
+- ``aiogram``: ``Bot`` with ``BotAPISession`` (aiogram's aiohttp session), aiogram's typed errors.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any, Protocol
 import aiogram.methods
 import aiohttp
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     ClientDecodeError,
@@ -33,6 +32,8 @@ from aiogram.exceptions import (
 )
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import Message
+
+from tgbot.bot.session import BotAPISession
 
 
 class Kind(Enum):
@@ -69,7 +70,7 @@ def build_method(name: str, chat_id: int, payload: dict[str, Any]) -> TelegramMe
 
 
 def make_bot(token: str, api_base: str, connection_limit: int, timeout: float = 30.0) -> Bot:
-    session = AiohttpSession(
+    session = BotAPISession(
         api=TelegramAPIServer.from_base(api_base.rstrip("/")), limit=connection_limit
     )
     session.timeout = timeout

@@ -1,5 +1,8 @@
 """Fast duplicate filter for Telegram updates across replicas (Redis ``SET NX``).
 
+The claim itself is made by ``services.admission`` (together with the throttle count); this
+module names the keys and records the outcome.
+
 The durable guarantee is the processed_updates row written in the update's own transaction
 (see ``tgbot.db.queries.updates``); this filter only saves work on the common path and tells a
 retry that arrives while the first delivery is still being handled to come back later.
@@ -8,8 +11,6 @@ retry that arrives while the first delivery is still being handled to come back 
 from __future__ import annotations
 
 from enum import Enum
-
-from redis.asyncio import Redis
 
 from tgbot.services.redis_guard import RedisGuard
 
@@ -36,26 +37,11 @@ class UpdateDeduplicator:
         self._guard = guard
         self._bot_id = bot_id
         self._done_ttl = done_ttl
-        self._in_flight_ttl = in_flight_ttl
+        self.in_flight_ttl = in_flight_ttl
 
     def key(self, update_id: int) -> str:
         # update_ids are numbered per bot: two bots sharing one Redis must not see each other's.
         return f"tgbot:{self._bot_id}:update:{update_id}"
-
-    async def begin(self, update_id: int) -> Seen:
-        key = self.key(update_id)
-
-        async def claim(redis: Redis) -> Seen:
-            if await redis.set(key, IN_FLIGHT, nx=True, ex=self._in_flight_ttl):
-                return Seen.NEW
-            current = await redis.get(key)
-            if current is None:  # expired between the two calls
-                claimed = await redis.set(key, IN_FLIGHT, nx=True, ex=self._in_flight_ttl)
-                return Seen.NEW if claimed else Seen.DONE
-            return Seen.DONE if current == DONE else Seen.IN_FLIGHT
-
-        result, _ = await self._guard.run("dedup.begin", claim, Seen.UNKNOWN)
-        return result
 
     async def finish(self, update_id: int) -> None:
         key = self.key(update_id)

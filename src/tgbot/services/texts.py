@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tgbot.db.queries.texts import all_text_overrides
 from tgbot.texts_defaults import DEFAULT_TEXTS, SUPPORTED_LANGUAGES
@@ -25,13 +25,13 @@ log = structlog.get_logger(__name__)
 class TextService:
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         *,
         default_language: str,
         ttl_seconds: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._sessionmaker = sessionmaker
+        self._engine = engine
         self._default_language = default_language
         self._ttl = ttl_seconds
         self._clock = clock
@@ -50,8 +50,8 @@ class TextService:
 
     async def _load(self) -> None:
         try:
-            async with self._sessionmaker() as session:
-                self._overrides = await all_text_overrides(session)
+            async with self._engine.connect() as conn:
+                self._overrides = await all_text_overrides(conn)
         except Exception as exc:  # stale texts beat no answer
             log.warning("texts.refresh_failed", error=type(exc).__name__)
         self._loaded_at = self._clock()
@@ -65,6 +65,14 @@ class TextService:
         stale = self._clock() - self._loaded_at >= self._ttl
         if stale and (self._reloading is None or self._reloading.done()):
             self._reloading = asyncio.create_task(self._load(), name="texts-reload")
+
+    async def load(self) -> None:
+        """Load the texts before the first update: a handler holds a pooled connection while
+        it asks for a text, so a first load made then could wait for a connection that only
+        another waiting handler would free (a burst larger than the pool stalled until the
+        pool timeout)."""
+        if self._loaded_at is None:
+            await self._refresh()
 
     async def aclose(self) -> None:
         if self._reloading is not None and not self._reloading.done():

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import structlog
+import uvloop
 from aiohttp import web
 
 from tgbot.bot.webhook_registration import register_webhook
@@ -32,6 +33,7 @@ def create_app(runtime: BotRuntime) -> web.Application:
         WebhookHandler(
             bot=runtime.bot,
             dispatcher=runtime.dispatcher,
+            admission=runtime.admission,
             dedup=runtime.dedup,
             secret=secret,
             max_body_bytes=settings.webhook_max_body_bytes,
@@ -57,6 +59,7 @@ def create_app(runtime: BotRuntime) -> web.Application:
 
 async def _on_startup(app: web.Application) -> None:
     runtime = app[RUNTIME]
+    await runtime.texts.load()
     if runtime.settings.webhook_register_on_start:
         await register_webhook(runtime.bot, runtime.dispatcher, runtime.settings)
     log.info("serve.started", webhook_path=runtime.settings.webhook_path)
@@ -69,8 +72,8 @@ async def _prune_processed_updates(app: web.Application) -> AsyncIterator[None]:
     async def loop() -> None:
         while True:
             try:
-                async with runtime.sessionmaker() as session, session.begin():
-                    removed = await prune_processed_updates(session, older_than=retention)
+                async with runtime.engine.begin() as conn:
+                    removed = await prune_processed_updates(conn, older_than=retention)
                 log.info("processed_updates.pruned", removed=removed)
             except Exception as exc:
                 log.warning("processed_updates.prune_failed", error=type(exc).__name__)
@@ -100,6 +103,7 @@ def run_server(runtime: BotRuntime) -> None:
     settings = runtime.settings
     web.run_app(
         create_app(runtime),
+        loop=uvloop.new_event_loop(),
         host=settings.http_host,
         port=settings.http_port,
         shutdown_timeout=settings.shutdown_grace_seconds,

@@ -24,6 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from tgbot.bot.context import UpdateContext
 from tgbot.metrics import DEDUP_HITS, HANDLING_SECONDS, IN_FLIGHT, UPDATES, WEBHOOK_REJECTED
+from tgbot.services.admission import UpdateAdmission
 from tgbot.services.dedup import Seen, UpdateDeduplicator
 
 log = structlog.get_logger(__name__)
@@ -41,15 +42,20 @@ TRANSIENT_ERRORS = (
 
 
 def _error_fields(exc: BaseException) -> dict[str, str]:
-    """What went wrong, without SQL parameters or request bodies (they may hold user text)."""
+    """What went wrong, without SQL parameters or request bodies (they may hold user text).
+
+    SQLAlchemy wraps the driver's error (``orig``); asyncpg's own exception is that one's cause
+    and carries the SQLSTATE and PostgreSQL's primary message, which hold no values.
+    """
     orig = getattr(exc, "orig", None)
-    diag = getattr(orig, "diag", None)
-    fields: dict[str, str] = {}
-    if orig is not None:
-        fields["db_error"] = type(orig).__name__
-    if diag is not None and getattr(diag, "sqlstate", None):
-        fields["sqlstate"] = diag.sqlstate
-        fields["db_message"] = diag.message_primary or ""
+    if orig is None:
+        return {}
+    driver_error = orig.__cause__ if orig.__cause__ is not None else orig
+    fields = {"db_error": type(driver_error).__name__}
+    sqlstate = getattr(driver_error, "sqlstate", None)
+    if sqlstate:
+        fields["sqlstate"] = str(sqlstate)
+        fields["db_message"] = str(getattr(driver_error, "message", "") or "")
     return fields
 
 
@@ -64,6 +70,7 @@ class WebhookHandler:
         *,
         bot: Bot,
         dispatcher: Dispatcher,
+        admission: UpdateAdmission,
         dedup: UpdateDeduplicator,
         secret: str | None,
         max_body_bytes: int,
@@ -71,6 +78,7 @@ class WebhookHandler:
     ) -> None:
         self._bot = bot
         self._dp = dispatcher
+        self._admission = admission
         self._dedup = dedup
         self._secret = secret.encode() if secret else None
         self._max_body = max_body_bytes
@@ -126,7 +134,11 @@ class WebhookHandler:
     async def _handle(self, update: Update, kind: str) -> web.Response:
         started = time.perf_counter()
         logger = log.bind(update_id=update.update_id, kind=kind)
-        seen = await self._dedup.begin(update.update_id)
+        message_from = update.message.from_user if update.message is not None else None
+        admission = await self._admission.admit(
+            update.update_id, message_from=message_from.id if message_from is not None else None
+        )
+        seen = admission.seen
         if seen is Seen.DONE:
             DEDUP_HITS.labels("redis").inc()
             UPDATES.labels(kind, "duplicate").inc()
@@ -139,7 +151,12 @@ class WebhookHandler:
         IN_FLIGHT.inc()
         try:
             async with asyncio.timeout(self._timeout):
-                await self._dp.feed_update(self._bot, update, update_context=context)
+                await self._dp.feed_update(
+                    self._bot,
+                    update,
+                    update_context=context,
+                    throttle_decision=admission.throttle,
+                )
         except (TimeoutError, *TRANSIENT_ERRORS) as exc:
             await self._dedup.abandon(update.update_id)
             result = "retry"

@@ -15,8 +15,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tests.support.waiting import async_wait_until
-from tgbot.config import postgres_url_for
-from tgbot.db.engine import create_sessionmaker
+from tgbot.config import async_postgres_url
 from tgbot.services.texts import TextService
 from tgbot.texts_defaults import DEFAULT_TEXTS
 
@@ -32,7 +31,7 @@ class Clock:
 @pytest.fixture
 async def engine(migrated_db_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(
-        postgres_url_for(migrated_db_url), pool_size=1, max_overflow=0, pool_timeout=2
+        async_postgres_url(migrated_db_url), pool_size=1, max_overflow=0, pool_timeout=2
     )
     yield engine
     async with engine.begin() as conn:
@@ -53,9 +52,7 @@ def text_reads(engine: AsyncEngine) -> list[str]:
 
 async def test_concurrent_first_readers_share_one_query(engine: AsyncEngine) -> None:
     queries = text_reads(engine)
-    texts = TextService(
-        create_sessionmaker(engine), default_language="en", ttl_seconds=60, clock=Clock()
-    )
+    texts = TextService(engine, default_language="en", ttl_seconds=60, clock=Clock())
     answers = await asyncio.gather(*(texts.get("help", "en") for _ in range(20)))
     assert set(answers) == {DEFAULT_TEXTS["help"]["en"]}
     assert len(queries) == 1
@@ -66,9 +63,7 @@ async def test_a_stale_cache_answers_at_once_and_reloads_in_the_background(
 ) -> None:
     clock = Clock()
     queries = text_reads(engine)
-    texts = TextService(
-        create_sessionmaker(engine), default_language="en", ttl_seconds=5, clock=clock
-    )
+    texts = TextService(engine, default_language="en", ttl_seconds=5, clock=clock)
     assert await texts.get("help", "en") == DEFAULT_TEXTS["help"]["en"]
 
     async with engine.begin() as conn:

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tgbot.config import ConfigError, load_settings, mask_url, postgres_url_for
+from tgbot.config import (
+    ConfigError,
+    async_postgres_url,
+    load_settings,
+    mask_url,
+    postgres_url_for,
+)
 
 DB = "postgresql://bot:s3cret@db:5432/bot"
 
@@ -27,7 +33,7 @@ def test_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert settings.database_url.get_secret_value() == DB
     assert settings.log_level == "DEBUG"
-    assert settings.sqlalchemy_url == "postgresql+psycopg://bot:s3cret@db:5432/bot"
+    assert settings.sqlalchemy_url == "postgresql+asyncpg://bot:s3cret@db:5432/bot"
 
 
 def test_secret_from_file_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -89,6 +95,13 @@ def test_mask_and_driver_urls() -> None:
     assert mask_url(DB) == "postgresql://bot:***@db:5432/bot"
     assert mask_url("redis://cache:6379/0") == "redis://cache:6379/0"
     assert postgres_url_for("postgres://a@b/c") == "postgresql+psycopg://a@b/c"
+    # The async engine speaks asyncpg, which calls libpq's sslmode "ssl".
+    assert (
+        async_postgres_url(
+            "postgresql://a:p%40ss@b:5433/c?sslmode=verify-full&target_session_attrs=read-write"
+        )
+        == "postgresql+asyncpg://a:p%40ss@b:5433/c?ssl=verify-full&target_session_attrs=read-write"
+    )
 
 
 def test_check_config_masks_secrets_and_requires_service_settings(tmp_path: Path) -> None:

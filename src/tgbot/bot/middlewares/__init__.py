@@ -1,1 +1,1 @@
-"""Middlewares: database transaction + dedup record, user refresh and bans, throttling."""
+"""Middlewares: the update's transaction (dedup record, user, bans), throttling, reply errors."""

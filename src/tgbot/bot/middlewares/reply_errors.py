@@ -34,7 +34,7 @@ class ReplyErrorsMiddleware(BaseMiddleware):
         except TelegramForbiddenError:
             user: SeenUser | None = data.get("user")
             if user is not None:
-                await set_blocked(data["session"], telegram_id=user.telegram_id, blocked=True)
+                await set_blocked(data["db"], telegram_id=user.telegram_id, blocked=True)
             log.info("reply.forbidden", user_id=getattr(user, "telegram_id", None))
         except TelegramBadRequest as exc:
             log.warning("reply.bad_request", description=exc.message)

@@ -11,7 +11,7 @@ from aiogram.types import Message, TelegramObject
 from tgbot.bot.context import UpdateContext
 from tgbot.db.queries.users import SeenUser
 from tgbot.services.texts import TextService
-from tgbot.services.throttle import Throttle
+from tgbot.services.throttle import Throttle, ThrottleDecision
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -24,7 +24,10 @@ class ThrottlingMiddleware(BaseMiddleware):
         user: SeenUser | None = data.get("user")
         if not isinstance(event, Message) or user is None:
             return await handler(event, data)
-        decision = await self._throttle.hit(user.telegram_id)
+        # The webhook counted the message when it admitted the update; polling counts it here.
+        decision: ThrottleDecision | None = data.get("throttle_decision")
+        if decision is None:
+            decision = await self._throttle.hit(user.telegram_id)
         if decision.allowed:
             return await handler(event, data)
         context: UpdateContext | None = data.get("update_context")

@@ -7,7 +7,7 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.users import SeenUser, set_language
@@ -42,10 +42,10 @@ async def choose_language(
     query: CallbackQuery,
     callback_data: LanguageChoice,
     user: SeenUser,
-    session: AsyncSession,
+    db: AsyncConnection,
     texts: TextService,
 ) -> None:
-    await set_language(session, telegram_id=user.telegram_id, language=callback_data.code)
+    await set_language(db, telegram_id=user.telegram_id, language=callback_data.code)
     confirmation = await texts.get("language_saved", callback_data.code)
     await query.answer(confirmation)
     if isinstance(query.message, Message):

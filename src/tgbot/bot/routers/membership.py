@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.users import set_blocked
@@ -15,10 +15,10 @@ router.my_chat_member.filter(PrivateChat())
 
 
 @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
-async def user_blocked_bot(event: ChatMemberUpdated, session: AsyncSession) -> None:
-    await set_blocked(session, telegram_id=event.from_user.id, blocked=True)
+async def user_blocked_bot(event: ChatMemberUpdated, db: AsyncConnection) -> None:
+    await set_blocked(db, telegram_id=event.from_user.id, blocked=True)
 
 
 @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=MEMBER))
-async def user_unblocked_bot(event: ChatMemberUpdated, session: AsyncSession) -> None:
-    await set_blocked(session, telegram_id=event.from_user.id, blocked=False)
+async def user_unblocked_bot(event: ChatMemberUpdated, db: AsyncConnection) -> None:
+    await set_blocked(db, telegram_id=event.from_user.id, blocked=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.users import SeenUser, remember_start_payload
@@ -22,12 +22,12 @@ async def start(
     message: Message,
     command: CommandObject,
     user: SeenUser,
-    session: AsyncSession,
+    db: AsyncConnection,
     texts: TextService,
 ) -> None:
     if command.args:
         await remember_start_payload(
-            session, telegram_id=user.telegram_id, payload=command.args.strip()[:MAX_PAYLOAD]
+            db, telegram_id=user.telegram_id, payload=command.args.strip()[:MAX_PAYLOAD]
         )
     name = message.from_user.first_name if message.from_user else ""
     await message.answer(await texts.get("start", user.language, name=name))

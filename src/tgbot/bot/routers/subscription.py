@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.users import SeenUser, set_subscribed
@@ -17,9 +17,9 @@ router.message.filter(PrivateChat())
 
 @router.message(Command("subscribe"))
 async def subscribe(
-    message: Message, user: SeenUser, session: AsyncSession, texts: TextService
+    message: Message, user: SeenUser, db: AsyncConnection, texts: TextService
 ) -> None:
-    changed = await set_subscribed(session, telegram_id=user.telegram_id, subscribed=True)
+    changed = await set_subscribed(db, telegram_id=user.telegram_id, subscribed=True)
     await message.answer(
         await texts.get("subscribed" if changed else "already_subscribed", user.language)
     )
@@ -27,9 +27,9 @@ async def subscribe(
 
 @router.message(Command("unsubscribe"))
 async def unsubscribe(
-    message: Message, user: SeenUser, session: AsyncSession, texts: TextService
+    message: Message, user: SeenUser, db: AsyncConnection, texts: TextService
 ) -> None:
-    changed = await set_subscribed(session, telegram_id=user.telegram_id, subscribed=False)
+    changed = await set_subscribed(db, telegram_id=user.telegram_id, subscribed=False)
     await message.answer(
         await texts.get("unsubscribed" if changed else "already_unsubscribed", user.language)
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.bot.filters import PrivateChat
-from tgbot.db.queries.conversations import add_incoming_message, open_conversation_id
+from tgbot.db.queries.conversations import file_incoming_message
 from tgbot.db.queries.users import SeenUser
 from tgbot.services.texts import TextService
 
@@ -34,12 +34,11 @@ def media_file_id(message: Message) -> str | None:
 
 @router.message()
 async def take_support_message(
-    message: Message, user: SeenUser, session: AsyncSession, texts: TextService
+    message: Message, user: SeenUser, db: AsyncConnection, texts: TextService
 ) -> None:
-    conversation_id, _ = await open_conversation_id(session, user_id=user.telegram_id)
-    await add_incoming_message(
-        session,
-        conversation_id=conversation_id,
+    await file_incoming_message(
+        db,
+        user_id=user.telegram_id,
         content_type=getattr(message.content_type, "value", str(message.content_type)),
         text=message.text if message.text is not None else message.caption,
         file_id=media_file_id(message),

@@ -8,74 +8,92 @@ uses the generic plan of the prepared statement.
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from dataclasses import dataclass
 
-# The existing open conversation, or a new one: one round trip either way.
-FIND_OR_OPEN_CONVERSATION = text(
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+# Find the open conversation or open one, store the message, mark the thread active: one
+# round trip. When another transaction is opening the user's conversation at the same moment,
+# the insert waits for it and then does nothing, and this statement stores no message (it
+# cannot see the other transaction's row); FILE_IN_OPEN_CONVERSATION, a new statement, can.
+FILE_INCOMING_MESSAGE = text(
     """
     WITH found AS (
-        SELECT id FROM conversations WHERE user_id = :user_id AND status = 'open'
+        SELECT id FROM conversations
+        WHERE user_id = CAST(:user_id AS bigint) AND status = 'open'
     ), opened AS (
         INSERT INTO conversations (user_id, status)
-        SELECT :user_id, 'open' WHERE NOT EXISTS (SELECT 1 FROM found)
+        SELECT CAST(:user_id AS bigint), 'open' WHERE NOT EXISTS (SELECT 1 FROM found)
         ON CONFLICT (user_id) WHERE status = 'open' DO NOTHING
         RETURNING id
+    ), touched AS (
+        UPDATE conversations SET last_activity_at = now() WHERE id IN (SELECT id FROM found)
+    ), conversation AS (
+        SELECT id, false AS created FROM found UNION ALL SELECT id, true FROM opened
+    ), stored AS (
+        INSERT INTO messages
+            (conversation_id, direction, content_type, text, file_id, telegram_message_id)
+        SELECT id, 'in', CAST(:content_type AS varchar), CAST(:text AS text),
+            CAST(:file_id AS varchar), CAST(:telegram_message_id AS bigint)
+        FROM conversation
+        RETURNING conversation_id, id
     )
-    SELECT id, false AS created FROM found
-    UNION ALL
-    SELECT id, true AS created FROM opened
+    SELECT stored.conversation_id, stored.id AS message_id, conversation.created
+    FROM stored JOIN conversation ON conversation.id = stored.conversation_id
     """
 )
 
-# Both statements see the snapshot from before a racing insert committed; this one sees it.
-FIND_OPEN_CONVERSATION = text(
-    "SELECT id, false AS created FROM conversations WHERE user_id = :user_id AND status = 'open'"
-)
-
-ADD_INCOMING_MESSAGE = text(
+FILE_IN_OPEN_CONVERSATION = text(
     """
-    WITH touched AS (
-        UPDATE conversations SET last_activity_at = now() WHERE id = :conversation_id
+    WITH conversation AS (
+        UPDATE conversations SET last_activity_at = now()
+        WHERE user_id = CAST(:user_id AS bigint) AND status = 'open'
+        RETURNING id
     )
     INSERT INTO messages
         (conversation_id, direction, content_type, text, file_id, telegram_message_id)
-    VALUES (:conversation_id, 'in', :content_type, :text, :file_id, :telegram_message_id)
-    RETURNING id
+    SELECT id, 'in', CAST(:content_type AS varchar), CAST(:text AS text),
+        CAST(:file_id AS varchar), CAST(:telegram_message_id AS bigint)
+    FROM conversation
+    RETURNING conversation_id, id AS message_id, false AS created
     """
 )
 
 
-async def open_conversation_id(session: AsyncSession, *, user_id: int) -> tuple[int, bool]:
-    """The user's open conversation, created when there is none. Returns (id, created).
-
-    Safe under concurrency: the partial unique index on (user_id) WHERE status = 'open' makes
-    a racing insert do nothing, and the row the other transaction committed is read instead.
-    """
-    row = (await session.execute(FIND_OR_OPEN_CONVERSATION, {"user_id": user_id})).first()
-    if row is None:  # another update of this user opened it concurrently
-        row = (await session.execute(FIND_OPEN_CONVERSATION, {"user_id": user_id})).one()
-    return int(row.id), bool(row.created)
+@dataclass(frozen=True)
+class FiledMessage:
+    conversation_id: int
+    message_id: int
+    conversation_created: bool  # the message opened a new conversation
 
 
-async def add_incoming_message(
-    session: AsyncSession,
+async def file_incoming_message(
+    conn: AsyncConnection,
     *,
-    conversation_id: int,
+    user_id: int,
     content_type: str,
     text: str | None,
     file_id: str | None,
     telegram_message_id: int,
-) -> int:
-    """Store the user's message and mark the conversation active. One statement."""
-    result = await session.execute(
-        ADD_INCOMING_MESSAGE,
-        {
-            "conversation_id": conversation_id,
-            "content_type": content_type,
-            "text": text,
-            "file_id": file_id,
-            "telegram_message_id": telegram_message_id,
-        },
+) -> FiledMessage:
+    """Store the user's message in their open conversation, opened when there is none.
+
+    Safe under concurrency: the partial unique index on (user_id) WHERE status = 'open' makes
+    a racing first message join the conversation the other transaction opened.
+    """
+    params = {
+        "user_id": user_id,
+        "content_type": content_type,
+        "text": text,
+        "file_id": file_id,
+        "telegram_message_id": telegram_message_id,
+    }
+    row = (await conn.execute(FILE_INCOMING_MESSAGE, params)).first()
+    if row is None:  # another update of this user opened the conversation concurrently
+        row = (await conn.execute(FILE_IN_OPEN_CONVERSATION, params)).one()
+    return FiledMessage(
+        conversation_id=int(row.conversation_id),
+        message_id=int(row.message_id),
+        conversation_created=bool(row.created),
     )
-    return int(result.scalar_one())
