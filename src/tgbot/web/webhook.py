@@ -59,6 +59,23 @@ def _error_fields(exc: BaseException) -> dict[str, str]:
     return fields
 
 
+def _retry_reason(exc: BaseException) -> str:
+    """Which of the transient failures it was (several of them are named TimeoutError)."""
+    if isinstance(exc, PoolTimeoutError):
+        return "database_pool_timeout"  # every pooled connection busy for DATABASE_CONNECT_TIMEOUT
+    if isinstance(exc, DBAPIError | OperationalError):
+        return "database"
+    if isinstance(exc, TelegramRetryAfter):
+        return "telegram_flood_control"
+    if isinstance(exc, TelegramNetworkError | TelegramServerError):
+        return "telegram_unavailable"
+    if isinstance(exc, TimeoutError):
+        return "handler_timeout"  # HANDLER_TIMEOUT
+    # A bare OSError: Telegram's are wrapped by aiogram and Redis's are absorbed by RedisGuard,
+    # so on this path it is asyncpg failing to open a connection (refused, unknown host...).
+    return "database_unreachable"
+
+
 def _reject(status: int, reason: str) -> web.Response:
     WEBHOOK_REJECTED.labels(reason).inc()
     return web.json_response({"ok": False, "error": reason}, status=status)
@@ -160,7 +177,12 @@ class WebhookHandler:
         except (TimeoutError, *TRANSIENT_ERRORS) as exc:
             await self._dedup.abandon(update.update_id)
             result = "retry"
-            logger.warning("update.retry_later", error=type(exc).__name__, **_error_fields(exc))
+            logger.warning(
+                "update.retry_later",
+                reason=_retry_reason(exc),
+                error=type(exc).__name__,
+                **_error_fields(exc),
+            )
             status = 503
         except Exception:
             # A bug, not a transient fault: retrying would fail the same way forever.

@@ -68,6 +68,8 @@ def test_readiness_503_while_postgres_is_down_and_200_after(
         uid = next(_ids)
         response = bot.post_update(_update(uid, 1, "while the database is down"))
         assert response.status_code == 503
+        retry_later = [line for line in bot.process.log().splitlines() if "retry_later" in line]
+        assert '"reason": "database_unreachable"' in retry_later[-1]
         assert httpx.get(f"{bot.url}/healthz").status_code == 200
 
         container.get_wrapped_container().start()
