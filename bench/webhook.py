@@ -1,6 +1,7 @@
 """Webhook throughput and ack latency: `tgbot serve` (full persistence) vs a bare aiogram echo bot.
 
     uv run python bench/webhook.py [--updates 4000] [--concurrency 32] [--seconds 10]
+                                   [--rounds 3] [--profile DIR]
 
 Starts PostgreSQL and Redis (testcontainers, or TEST_DATABASE_URL / TEST_REDIS_URL), the Bot API
 sandbox, `tgbot serve` and bench/echo_bot.py, all on this machine. For each bot it measures
@@ -8,7 +9,9 @@ sandbox, `tgbot serve` and bench/echo_bot.py, all on this machine. For each bot 
   2. latency at half that rate: an open-loop schedule for `--seconds`, p50/p99 of the ack time.
 Each update is a new text message from one of 1,000 users, so `tgbot serve` registers or refreshes
 the user, writes the message into a conversation and replies through the sandbox.
-Results print as a table and are saved to bench/results/webhook.json.
+The two bots are measured in alternating rounds (echo, tgbot, echo, tgbot...), so both see the
+machine in the same state; the table reports the medians over the rounds. Results are saved to
+bench/results/webhook.json. ``tgbot serve`` runs with LOG_LEVEL=WARNING (no log line per update).
 """
 
 from __future__ import annotations
@@ -140,10 +143,15 @@ def _start_profiler(out_dir: str | None, name: str, pid: int) -> subprocess.Pope
 
 
 def measure(
-    name: str, url: str, args: argparse.Namespace, first_id: int, pids: dict[str, int]
+    name: str,
+    url: str,
+    args: argparse.Namespace,
+    first_id: int,
+    pids: dict[str, int],
+    profile: str | None,
 ) -> dict[str, Any]:
     asyncio.run(closed_loop(url, first_id, 300, args.concurrency))  # warm-up
-    profiler = _start_profiler(args.profile, name, pids["bot"])
+    profiler = _start_profiler(profile, name, pids["bot"])
     cpu_before = {who: cpu_seconds(pid) for who, pid in pids.items()}
     ceiling = asyncio.run(closed_loop(url, first_id + 1_000, args.updates, args.concurrency))
     if profiler is not None:
@@ -168,6 +176,63 @@ def measure(
     return {"ceiling": ceiling, "half_rate": half}
 
 
+def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians over the rounds, printed as the table docs/bot.md reports."""
+
+    def median(bot: str, *path: str) -> float:
+        values = []
+        for r in rounds:
+            value: Any = r[bot]
+            for key in path:
+                value = value[key]
+            values.append(float(value))
+        return statistics.median(values)
+
+    summary: dict[str, Any] = {}
+    print(f"medians of {len(rounds)} alternating rounds:")
+    print("| | ceiling | p50 / p99 at the ceiling | at half rate p50 / p99 | bot CPU per update |")
+    print("| --- | --- | --- | --- | --- |")
+    for bot, label in (("echo", "bare echo"), ("tgbot", "`tgbot serve`")):
+        figures = {
+            "updates_per_s": median(bot, "ceiling", "updates_per_s"),
+            "p50_ms": median(bot, "ceiling", "p50_ms"),
+            "p99_ms": median(bot, "ceiling", "p99_ms"),
+            "half_rate": median(bot, "half_rate", "rate"),
+            "half_p50_ms": median(bot, "half_rate", "p50_ms"),
+            "half_p99_ms": median(bot, "half_rate", "p99_ms"),
+            "cpu_ms_per_update": median(bot, "ceiling", "cpu_ms_per_update", "bot"),
+            "errors": sum(
+                r[bot]["ceiling"]["errors"] + r[bot]["half_rate"]["errors"] for r in rounds
+            ),
+        }
+        summary[bot] = figures
+        print(
+            f"| {label} | {figures['updates_per_s']:.0f} upd/s, {figures['errors']:.0f} errors"
+            f" | {figures['p50_ms']:.1f} / {figures['p99_ms']:.1f} ms"
+            f" | {figures['half_p50_ms']:.1f} / {figures['half_p99_ms']:.1f} ms"
+            f" ({figures['half_rate']:.0f}/s) | {figures['cpu_ms_per_update']:.2f} ms |"
+        )
+    per_round = [
+        r["tgbot"]["ceiling"]["updates_per_s"] / r["echo"]["ceiling"]["updates_per_s"]
+        for r in rounds
+    ]
+    summary["ratio"] = summary["tgbot"]["updates_per_s"] / summary["echo"]["updates_per_s"]
+    summary["ratio_per_round"] = per_round
+    summary["cpu_ratio"] = (
+        summary["echo"]["cpu_ms_per_update"] / summary["tgbot"]["cpu_ms_per_update"]
+    )
+    print(
+        f"throughput ratio tgbot/echo: {summary['ratio']:.2f} (target >= 0.6; per round "
+        + ", ".join(f"{x:.2f}" for x in per_round)
+        + ")"
+    )
+    print(
+        "CPU-efficiency ratio (echo CPU per update / tgbot CPU per update): "
+        f"{summary['cpu_ratio']:.2f}"
+    )
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -175,6 +240,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per bot")
     parser.add_argument(
         "--profile",
         metavar="DIR",
@@ -225,43 +291,46 @@ def main() -> None:
             _wait_echo(echo_port)
             assert bot.proc is not None
             assert sandbox.proc is not None
-            echo_result = measure(
-                "bare echo",
-                f"http://127.0.0.1:{echo_port}/telegram/webhook",
-                args,
-                1,
-                {"bot": echo.pid, "sandbox": sandbox.proc.pid},
-            )
-            bot_result = measure(
-                "tgbot serve",
-                f"http://127.0.0.1:{bot_port}/telegram/webhook",
-                args,
-                10_000_000,
-                {"bot": bot.proc.pid, "sandbox": sandbox.proc.pid},
-            )
+            echo_pids = {"bot": echo.pid, "sandbox": sandbox.proc.pid}
+            bot_pids = {"bot": bot.proc.pid, "sandbox": sandbox.proc.pid}
+            rounds: list[dict[str, Any]] = []
+            for r in range(args.rounds):
+                # Alternating rounds: both bots see the same machine, whatever else it does.
+                print(f"round {r + 1}/{args.rounds}")
+                profile = args.profile if r == 0 else None
+                echo_url = f"http://127.0.0.1:{echo_port}/telegram/webhook"
+                bot_url = f"http://127.0.0.1:{bot_port}/telegram/webhook"
+                rounds.append(
+                    {
+                        "echo": measure(
+                            "bare echo", echo_url, args, 1 + r * 5_000_000, echo_pids, profile
+                        ),
+                        "tgbot": measure(
+                            "tgbot serve",
+                            bot_url,
+                            args,
+                            100_000_000 + r * 5_000_000,
+                            bot_pids,
+                            profile,
+                        ),
+                    }
+                )
         finally:
             bot.stop()
             sandbox.stop()
             echo.terminate()
             echo.wait(10)
-        ratio = bot_result["ceiling"]["updates_per_s"] / echo_result["ceiling"]["updates_per_s"]
-        cpu_ratio = (
-            echo_result["ceiling"]["cpu_ms_per_update"]["bot"]
-            / bot_result["ceiling"]["cpu_ms_per_update"]["bot"]
-        )
-        print(f"throughput ratio tgbot/echo: {ratio:.2f} (target >= 0.6)")
-        print(f"CPU-efficiency ratio (echo CPU per update / tgbot CPU per update): {cpu_ratio:.2f}")
+        summary = summarise(rounds)
         report = {
             "machine": {
                 "cpus": os.cpu_count(),
                 "platform": platform.platform(),
                 "python": platform.python_version(),
+                "load_average": os.getloadavg(),
             },
             "args": vars(args),
-            "echo": echo_result,
-            "tgbot": bot_result,
-            "ratio": ratio,
-            "cpu_ratio": cpu_ratio,
+            "rounds": rounds,
+            "summary": summary,
         }
         out = ROOT / "bench" / "results"
         out.mkdir(exist_ok=True)
