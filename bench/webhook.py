@@ -192,7 +192,10 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     print(f"medians of {len(rounds)} alternating rounds:")
     print("| | ceiling | p50 / p99 at the ceiling | at half rate p50 / p99 | bot CPU per update |")
     print("| --- | --- | --- | --- | --- |")
-    for bot, label in (("echo", "bare echo"), ("tgbot", "`tgbot serve`")):
+    bots = [("echo", "bare echo"), ("tgbot", "`tgbot serve`")]
+    if "floor" in rounds[0]:
+        bots.append(("floor", "floor (`bench/floor_bot.py`)"))
+    for bot, label in bots:
         figures = {
             "updates_per_s": median(bot, "ceiling", "updates_per_s"),
             "p50_ms": median(bot, "ceiling", "p50_ms"),
@@ -230,6 +233,11 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "CPU-efficiency ratio (echo CPU per update / tgbot CPU per update): "
         f"{summary['cpu_ratio']:.2f}"
     )
+    if "floor" in summary:
+        summary["floor_ratio"] = (
+            summary["floor"]["updates_per_s"] / summary["echo"]["updates_per_s"]
+        )
+        print(f"throughput ratio floor/echo: {summary['floor_ratio']:.2f}")
     return summary
 
 
@@ -241,6 +249,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per bot")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure bench/floor_bot.py: the least any design on this stack can do",
+    )
     parser.add_argument(
         "--profile",
         metavar="DIR",
@@ -285,8 +298,19 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        floor = None
+        floor_port = free_port()
+        if args.floor:
+            floor = subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "floor_bot.py"), str(floor_port),
+                 sandbox_url, TOKEN, db_url, redis_url],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
         try:
             sandbox.wait_http(f"{sandbox_url}/sandbox/stats", timeout=120)
+            if floor is not None:
+                _wait_echo(floor_port)
             bot.wait_http(f"http://127.0.0.1:{bot_port}/readyz", timeout=120)
             _wait_echo(echo_port)
             assert bot.proc is not None
@@ -318,8 +342,10 @@ def main() -> None:
         finally:
             bot.stop()
             sandbox.stop()
-            echo.terminate()
-            echo.wait(10)
+            for process in (echo, floor):
+                if process is not None:
+                    process.terminate()
+                    process.wait(10)
         summary = summarise(rounds)
         report = {
             "machine": {

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 
 import structlog
 from redis.asyncio import Redis
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tgbot.config import Settings
+from tgbot.db.errors import database_unavailable
 from tgbot.delivery import metrics
 from tgbot.delivery.backoff import backoff_delay
 from tgbot.delivery.broadcasts import Broadcasts
@@ -333,11 +333,14 @@ class Dispatcher:
             del self._state.results[:FLUSH_BATCH]
             try:
                 await self.store.complete(batch)
-            except (OperationalError, InterfaceError) as exc:  # the database is away: keep them
-                log.warning("dispatcher.complete_failed", reason=_db_reason(exc), rows=len(batch))
-                self._state.results[:0] = batch
-                return
-            except Exception as exc:  # a bad result must not block the others
+            except Exception as exc:
+                if database_unavailable(exc):  # the database is away: keep them for later
+                    log.warning(
+                        "dispatcher.complete_failed", reason=_db_reason(exc), rows=len(batch)
+                    )
+                    self._state.results[:0] = batch
+                    return
+                # A bad result must not block the others.
                 log.error("dispatcher.complete_failed", reason=_db_reason(exc), rows=len(batch))
                 await self._complete_one_by_one(batch)
 

@@ -28,18 +28,16 @@ def create_app(runtime: BotRuntime) -> web.Application:
     app = web.Application(client_max_size=settings.webhook_max_body_bytes)
     app[RUNTIME] = runtime
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    app.router.add_post(
-        settings.webhook_path,
-        WebhookHandler(
-            bot=runtime.bot,
-            dispatcher=runtime.dispatcher,
-            admission=runtime.admission,
-            dedup=runtime.dedup,
-            secret=secret,
-            max_body_bytes=settings.webhook_max_body_bytes,
-            timeout=settings.handler_timeout,
-        ),
+    webhook = WebhookHandler(
+        bot=runtime.bot,
+        dispatcher=runtime.dispatcher,
+        admission=runtime.admission,
+        dedup=runtime.dedup,
+        secret=secret,
+        max_body_bytes=settings.webhook_max_body_bytes,
+        timeout=settings.handler_timeout,
     )
+    app.router.add_post(settings.webhook_path, webhook.handle)
     app.router.add_get("/healthz", healthz)
     readiness = Readiness(
         engine=runtime.engine,

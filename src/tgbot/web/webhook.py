@@ -19,10 +19,10 @@ from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from tgbot.bot.context import UpdateContext
+from tgbot.db.errors import DATABASE_ERRORS, database_unavailable
 from tgbot.metrics import DEDUP_HITS, HANDLING_SECONDS, IN_FLIGHT, UPDATES, WEBHOOK_REJECTED
 from tgbot.services.admission import UpdateAdmission
 from tgbot.services.dedup import Seen, UpdateDeduplicator
@@ -30,10 +30,9 @@ from tgbot.services.dedup import Seen, UpdateDeduplicator
 log = structlog.get_logger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-TRANSIENT_ERRORS = (
-    OperationalError,
-    DBAPIError,
-    PoolTimeoutError,
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    *DATABASE_ERRORS,
+    TimeoutError,  # HANDLER_TIMEOUT, or a connection that could not be opened in time
     OSError,
     TelegramNetworkError,
     TelegramServerError,
@@ -48,9 +47,12 @@ def _error_fields(exc: BaseException) -> dict[str, str]:
     and carries the SQLSTATE and PostgreSQL's primary message, which hold no values.
     """
     orig = getattr(exc, "orig", None)
-    if orig is None:
-        return {}
-    driver_error = orig.__cause__ if orig.__cause__ is not None else orig
+    if orig is None:  # asyncpg's own, raised while opening a connection
+        return _driver_fields(exc) if isinstance(exc, DATABASE_ERRORS) else {}
+    return _driver_fields(orig.__cause__ if orig.__cause__ is not None else orig)
+
+
+def _driver_fields(driver_error: BaseException) -> dict[str, str]:
     fields = {"db_error": type(driver_error).__name__}
     sqlstate = getattr(driver_error, "sqlstate", None)
     if sqlstate:
@@ -60,20 +62,18 @@ def _error_fields(exc: BaseException) -> dict[str, str]:
 
 
 def _retry_reason(exc: BaseException) -> str:
-    """Which of the transient failures it was (several of them are named TimeoutError)."""
+    """Which transient failure it was, HANDLER_TIMEOUT aside (three others are TimeoutErrors)."""
     if isinstance(exc, PoolTimeoutError):
         return "database_pool_timeout"  # every pooled connection busy for DATABASE_CONNECT_TIMEOUT
-    if isinstance(exc, DBAPIError | OperationalError):
-        return "database"
     if isinstance(exc, TelegramRetryAfter):
         return "telegram_flood_control"
     if isinstance(exc, TelegramNetworkError | TelegramServerError):
         return "telegram_unavailable"
-    if isinstance(exc, TimeoutError):
-        return "handler_timeout"  # HANDLER_TIMEOUT
-    # A bare OSError: Telegram's are wrapped by aiogram and Redis's are absorbed by RedisGuard,
-    # so on this path it is asyncpg failing to open a connection (refused, unknown host...).
-    return "database_unreachable"
+    # A bare OSError or TimeoutError is asyncpg failing to open a connection: Telegram's are
+    # wrapped by aiogram and Redis's absorbed by RedisGuard.
+    if database_unavailable(exc):
+        return "database_unreachable"
+    return "database"
 
 
 def _reject(status: int, reason: str) -> web.Response:
@@ -134,7 +134,7 @@ class WebhookHandler:
         except ValidationError:
             return _reject(400, "invalid_update")
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return _reject(401, "bad_secret")
         parsed = await self._read_update(request)
@@ -167,19 +167,19 @@ class WebhookHandler:
         context = UpdateContext()
         IN_FLIGHT.inc()
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self._timeout) as deadline:
                 await self._dp.feed_update(
                     self._bot,
                     update,
                     update_context=context,
                     throttle_decision=admission.throttle,
                 )
-        except (TimeoutError, *TRANSIENT_ERRORS) as exc:
+        except TRANSIENT_ERRORS as exc:
             await self._dedup.abandon(update.update_id)
             result = "retry"
             logger.warning(
                 "update.retry_later",
-                reason=_retry_reason(exc),
+                reason="handler_timeout" if deadline.expired() else _retry_reason(exc),
                 error=type(exc).__name__,
                 **_error_fields(exc),
             )
