@@ -324,21 +324,24 @@ def main() -> None:
                 profile = args.profile if r == 0 else None
                 echo_url = f"http://127.0.0.1:{echo_port}/telegram/webhook"
                 bot_url = f"http://127.0.0.1:{bot_port}/telegram/webhook"
-                rounds.append(
-                    {
-                        "echo": measure(
-                            "bare echo", echo_url, args, 1 + r * 5_000_000, echo_pids, profile
-                        ),
-                        "tgbot": measure(
-                            "tgbot serve",
-                            bot_url,
-                            args,
-                            100_000_000 + r * 5_000_000,
-                            bot_pids,
-                            profile,
-                        ),
-                    }
-                )
+                result = {
+                    "echo": measure(
+                        "bare echo", echo_url, args, 1 + r * 5_000_000, echo_pids, profile
+                    ),
+                    "tgbot": measure(
+                        "tgbot serve", bot_url, args, 100_000_000 + r * 5_000_000, bot_pids, profile
+                    ),
+                }
+                if floor is not None:
+                    result["floor"] = measure(
+                        "floor",
+                        f"http://127.0.0.1:{floor_port}/telegram/webhook",
+                        args,
+                        200_000_000 + r * 5_000_000,
+                        {"bot": floor.pid, "sandbox": sandbox.proc.pid},
+                        profile,
+                    )
+                rounds.append(result)
         finally:
             bot.stop()
             sandbox.stop()
