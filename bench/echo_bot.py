@@ -8,6 +8,7 @@ and runs on the same event loop (uvloop).
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 
 import uvloop
 from aiogram import Bot, Dispatcher, Router
@@ -24,8 +25,14 @@ async def echo(message: Message) -> None:
     await message.answer(message.text or "?")
 
 
-def main() -> None:
-    port, api_base, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def serve(
+    port: int,
+    api_base: str,
+    token: str,
+    router: Router,
+    on_startup: Callable[[Dispatcher], Awaitable[None]] | None = None,
+) -> None:
+    """A webhook app that acknowledges an update once ``router`` handled it (also floor_bot.py)."""
     bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
     dp = Dispatcher()
     dp.include_router(router)
@@ -38,12 +45,21 @@ def main() -> None:
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def start(app: web.Application) -> None:
+        if on_startup is not None:
+            await on_startup(dp)
+
     app = web.Application()
+    app.on_startup.append(start)
     app.router.add_post("/telegram/webhook", webhook)
     app.router.add_get("/readyz", healthz)
     web.run_app(
         app, loop=uvloop.new_event_loop(), host="127.0.0.1", port=port, print=None, access_log=None
     )
+
+
+def main() -> None:
+    serve(int(sys.argv[1]), sys.argv[2], sys.argv[3], router)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,9 @@ from __future__ import annotations
 import sys
 
 import asyncpg
-import uvloop
-from aiogram import Bot, Dispatcher, Router
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
+from aiogram import Dispatcher, Router
 from aiogram.types import Message, Update
-from aiohttp import web
+from echo_bot import serve  # bench/ is this script's directory
 from redis.asyncio import Redis
 
 ADMIT = """
@@ -77,30 +74,12 @@ async def file_and_acknowledge(
 
 def main() -> None:
     port, (api_base, token, database_url, redis_url) = int(sys.argv[1]), sys.argv[2:6]
-    bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
-    dp = Dispatcher()
-    dp.include_router(router)
-    redis = Redis.from_url(redis_url)
 
-    async def start(app: web.Application) -> None:
+    async def connect(dp: Dispatcher) -> None:
         dp["pool"] = await asyncpg.create_pool(database_url, min_size=20, max_size=20)
-        dp["redis"] = redis
+        dp["redis"] = Redis.from_url(redis_url)
 
-    async def webhook(request: web.Request) -> web.Response:
-        update = Update.model_validate(await request.json(), context={"bot": bot})
-        await dp.feed_update(bot, update)
-        return web.json_response({"ok": True})
-
-    async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    app = web.Application()
-    app.on_startup.append(start)
-    app.router.add_post("/telegram/webhook", webhook)
-    app.router.add_get("/readyz", healthz)
-    web.run_app(
-        app, loop=uvloop.new_event_loop(), host="127.0.0.1", port=port, print=None, access_log=None
-    )
+    serve(port, api_base, token, router, on_startup=connect)
 
 
 if __name__ == "__main__":
