@@ -11,7 +11,8 @@ Each update is a new text message from one of 1,000 users, so `tgbot serve` regi
 the user, writes the message into a conversation and replies through the sandbox.
 The two bots are measured in alternating rounds (echo, tgbot, echo, tgbot...), so both see the
 machine in the same state; the table reports the medians over the rounds. Results are saved to
-bench/results/webhook.json. ``tgbot serve`` runs with LOG_LEVEL=WARNING (no log line per update).
+bench/results/webhook.json. ``tgbot serve`` runs with LOG_LEVEL=WARNING (no log line per update)
+unless --bot-log-level says otherwise.
 """
 
 from __future__ import annotations
@@ -250,6 +251,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per bot")
     parser.add_argument(
+        "--bot-log-level",
+        default="WARNING",
+        help="tgbot serve's LOG_LEVEL (INFO, its default, logs a JSON line per update)",
+    )
+    parser.add_argument(
         "--floor",
         action="store_true",
         help="also measure bench/floor_bot.py: the least any design on this stack can do",
@@ -282,7 +288,7 @@ def main() -> None:
                 HTTP_HOST="127.0.0.1",
                 HTTP_PORT=str(bot_port),
                 THROTTLE_LIMIT="1000000",
-                LOG_LEVEL="WARNING",
+                LOG_LEVEL=args.bot_log_level,
                 DATABASE_POOL_SIZE="20",
             ),
             tmp / "bot.log",
