@@ -36,7 +36,8 @@ def reads_state(router: Router) -> bool:
     """Whether any handler or filter under ``router`` may take ``raw_state``.
 
     A callable taking ``**kwargs`` (aiogram's ``and_f``/``or_f``/``~`` filters among them)
-    counts as one that may.
+    counts as one that may. Evaluated once, when the dispatcher is built (``create_dispatcher``
+    includes every router first): a router added later is not seen.
     """
     return any("raw_state" in c.params or c.varkw for c in _callables(router))
 
