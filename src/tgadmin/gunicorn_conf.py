@@ -41,6 +41,20 @@ def _load() -> ServerSettings:
 _server = _load()
 
 
+class WithoutQueryStrings(logging.Filter):
+    """Access log lines name the path, never the query string: the panel's searches and filters
+    put user names, usernames and message text there (``?q=...``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn's access record: (client, method, path with query, http version, status).
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) >= 3:
+            path = str(args[2])
+            if "?" in path:
+                record.args = (*args[:2], path.split("?", 1)[0] + "?...", *args[3:])
+        return True
+
+
 class JsonLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type hints
     """gunicorn's error and access logs (and uvicorn's, which reuse their handlers) as JSON
     lines in the shape every service writes (``tgbot.observability``)."""
@@ -55,6 +69,8 @@ class JsonLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type hints
         for logger in (self.error_log, self.access_log):
             for handler in logger.handlers:
                 handler.setFormatter(formatter)
+        for handler in self.access_log.handlers:  # uvicorn's worker logs access through these
+            handler.addFilter(WithoutQueryStrings())
 
 
 bind = [f"0.0.0.0:{_server.port}"]

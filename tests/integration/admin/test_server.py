@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from tests.integration.admin.panel_server import (
     gunicorn_command,
     running_panel,
 )
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(params=[True, False], ids=["gunicorn_conf", "bare_command"])
@@ -80,3 +82,30 @@ def test_serving_without_allowed_hosts_is_refused(admin_db_url: str) -> None:
         .splitlines()[-1]
         .startswith("config error: ALLOWED_HOSTS: is required to serve unless DEBUG")
     )
+
+
+def test_access_log_has_paths_without_query_strings(
+    admin_db_url: str, static_root: str, tmp_path: Path
+) -> None:
+    """Searches put user names and message text in the query string: the log never has it."""
+    env = base_env(
+        DATABASE_URL=admin_db_url,
+        SECRET_KEY=SECRET_KEY,
+        ALLOWED_HOSTS="127.0.0.1",
+        STATIC_ROOT=static_root,
+    )
+    log_path = tmp_path / "gunicorn.log"
+    with running_panel(env, log_path) as base:
+        status, _, _ = fetch(f"{base}/admin/panel/telegramuser/?q=card+4111-1111")
+        assert status == 200  # the login page, after the redirect
+        access = wait_until(
+            lambda: (
+                [line for line in log_path.read_text().splitlines() if "telegramuser" in line]
+                or None
+            ),
+            timeout=10,
+            what="the access log line of the search",
+        )
+    log = log_path.read_text()
+    assert "4111" not in log
+    assert '"GET /admin/panel/telegramuser/?... HTTP/1.1" 302' in json.loads(access[0])["event"]
