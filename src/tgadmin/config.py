@@ -20,7 +20,6 @@ from pydantic import (
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
-    PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
@@ -28,10 +27,11 @@ from tgbot.config_sources import (
     ConfigError as ConfigError,
 )
 from tgbot.config_sources import (
+    FileSecretsSettings,
+    LoggingSettings,
     PostgresUrl,
     RedisUrl,
     load_settings_of,
-    with_file_secrets,
 )
 
 MIN_SECRET_KEY_LENGTH = 50
@@ -60,7 +60,7 @@ def secret_key_problem(key: str) -> str | None:
     return None
 
 
-class AdminSettings(BaseSettings):
+class AdminSettings(FileSecretsSettings, LoggingSettings):
     """All settings of ``tgadmin``. Names are the environment variables, upper-cased."""
 
     model_config = SettingsConfigDict(
@@ -119,14 +119,6 @@ class AdminSettings(BaseSettings):
     hsts_include_subdomains: bool = Field(default=True, description="HSTS includeSubDomains.")
     hsts_preload: bool = Field(default=True, description="HSTS preload directive.")
 
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        default="INFO", description="Minimum log level."
-    )
-    log_format: Literal["json", "console"] = Field(
-        default="json",
-        description="`json`: one JSON object per line on stdout, the bot's shape; `console`: "
-        "for humans.",
-    )
     prometheus_multiproc_dir: Path | None = Field(
         default=None,
         description="prometheus-client's multiprocess directory; set it with several workers.",
@@ -165,24 +157,6 @@ class AdminSettings(BaseSettings):
             raise ValueError("clashes with /healthz, /readyz, /metrics or /static")
         return prefix + "/"
 
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper_level(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return with_file_secrets(
-            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
-        )
-
 
 class ServerSettings(BaseSettings):
     """gunicorn's settings (``tgadmin.gunicorn_conf``)."""
@@ -197,7 +171,7 @@ class ServerSettings(BaseSettings):
     )
 
 
-class SuperuserSettings(BaseSettings):
+class SuperuserSettings(FileSecretsSettings):
     """What ``tgadmin ensure-superuser`` creates or updates."""
 
     model_config = SettingsConfigDict(
@@ -214,19 +188,6 @@ class SuperuserSettings(BaseSettings):
         description="Print the password once, when the superuser is created; honoured only with "
         "DEBUG=true (the dev compose profile's placeholder credentials).",
     )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return with_file_secrets(
-            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
-        )
 
 
 def load_settings(**overrides: Any) -> AdminSettings:

@@ -15,14 +15,15 @@ from pydantic import (
     SecretStr,
     field_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from tgbot.config_sources import (
     POSTGRES_SCHEMES,
+    FileSecretsSettings,
+    LoggingSettings,
     PostgresUrl,
     RedisUrl,
     load_settings_of,
-    with_file_secrets,
 )
 from tgbot.config_sources import (
     ConfigError as ConfigError,
@@ -60,7 +61,7 @@ def mask_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-class Settings(BaseSettings):
+class Settings(FileSecretsSettings, LoggingSettings):
     """All settings of ``tgbot``. Names are the environment variables, upper-cased."""
 
     model_config = SettingsConfigDict(
@@ -222,19 +223,6 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Seconds to wait for a PostgreSQL connection."
     )
 
-    # --- logging -------------------------------------------------------------------------
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        default="INFO", description="Minimum log level."
-    )
-    log_format: Literal["json", "console"] = Field(
-        default="json", description="json lines (production) or console (human-friendly)."
-    )
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper_level(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
-
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -255,19 +243,6 @@ class Settings(BaseSettings):
         if not value.startswith("/"):
             raise ValueError("must start with /")
         return value
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return with_file_secrets(
-            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
-        )
 
     # --- derived -------------------------------------------------------------------------
     @property

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, SecretStr, ValidationError
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
@@ -73,15 +73,40 @@ class EnvFileSecretsSource(PydanticBaseSettingsSource):
         return values
 
 
-def with_file_secrets(
-    settings_cls: type[BaseSettings],
-    init_settings: PydanticBaseSettingsSource,
-    env_settings: PydanticBaseSettingsSource,
-    dotenv_settings: PydanticBaseSettingsSource,
-    file_secret_settings: PydanticBaseSettingsSource,
-) -> tuple[PydanticBaseSettingsSource, ...]:
-    """Source order: explicit kwargs, ``NAME_FILE``, then ``NAME``."""
-    return (init_settings, EnvFileSecretsSource(settings_cls), env_settings, dotenv_settings)
+class LoggingSettings(BaseSettings):
+    """``LOG_LEVEL`` and ``LOG_FORMAT``, the same in every service (``tgbot.observability``)."""
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Minimum log level."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json",
+        description="`json`: one JSON object per line on stdout, the same shape in every "
+        "service; `console`: for humans.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class FileSecretsSettings(BaseSettings):
+    """Settings whose every field may also come from ``<NAME>_FILE``.
+
+    Source order: explicit keyword arguments, ``NAME_FILE``, then ``NAME``.
+    """
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, EnvFileSecretsSource(settings_cls), env_settings, dotenv_settings)
 
 
 def describe_errors(exc: ValidationError | FileSecretError, prefix: str = "") -> list[str]:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-from tgbot.config_sources import load_settings_of
+from tgbot.config_sources import LoggingSettings, load_settings_of
 
 
-class SandboxConfig(BaseSettings):
+class SandboxConfig(LoggingSettings):
     """Settings of ``tgbot sandbox``. Names are the environment variables, upper-cased."""
 
     model_config = SettingsConfigDict(
@@ -56,17 +56,6 @@ class SandboxConfig(BaseSettings):
     sandbox_max_recorded_calls: int = Field(
         default=100_000, ge=1, description="Bot API calls kept for /sandbox/sent (oldest dropped)."
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        default="INFO", description="Minimum log level."
-    )
-    log_format: Literal["json", "console"] = Field(
-        default="json", description="json lines (production) or console (human-friendly)."
-    )
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper_level(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
 
 
 def load_sandbox_config(**overrides: Any) -> SandboxConfig:
