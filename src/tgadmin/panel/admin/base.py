@@ -1,4 +1,5 @@
-"""What every admin of a bot table shares: audit logging and a paginator without COUNT(*)."""
+"""What the admins of bot tables share: audit logging, a paginator without COUNT(*), and
+the search and permissions of rows the bot creates for a Telegram user."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any, TypeVar
 from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.http import HttpRequest
 
 from tgadmin.panel import audit
@@ -41,9 +43,30 @@ class AuditedAdmin(admin.ModelAdmin[M]):
         return super().log_deletions(request, queryset)
 
 
-def telegram_search(term: str) -> tuple[int | None, str]:
-    """A search term as (Telegram id, username): ``12345`` or ``@name`` / ``name``."""
-    term = term.strip()
-    if term.lstrip("-").isdigit():
-        return int(term), ""
-    return None, term.lstrip("@").lower()
+class TelegramUserRowsAdmin(AuditedAdmin[M]):
+    """Rows the bot creates for a Telegram user (the user, their conversations): never added or
+    deleted in the panel, and found by the user's exact Telegram id (``12345``) or username
+    (``@name`` or ``name``, any case)."""
+
+    telegram_id_lookup: str  # the lookup of the user's Telegram id, e.g. "user_id"
+    username_lookup: str  # the lookup of the user's username, e.g. "user__username"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[M], search_term: str
+    ) -> tuple[QuerySet[M], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.lstrip("-").isdigit():
+            return queryset.filter(**{self.telegram_id_lookup: int(term)}), False
+        # lower(username) = ...: the expression index ix_tg_users_username_lower serves it.
+        username = term.lstrip("@").lower()
+        return queryset.alias(username_lower=Lower(self.username_lookup)).filter(
+            username_lower=username
+        ), False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
@@ -20,7 +19,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from tgadmin.panel import audit
-from tgadmin.panel.admin.base import AuditedAdmin, telegram_search
+from tgadmin.panel.admin.base import TelegramUserRowsAdmin
 from tgadmin.panel.models import Conversation, Message, OutboxMessage
 from tgadmin.panel.replies import send_reply
 
@@ -112,7 +111,9 @@ class NoReplyForm(forms.ModelForm[Conversation]):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(AuditedAdmin[Conversation]):
+class ConversationAdmin(TelegramUserRowsAdmin[Conversation]):
+    telegram_id_lookup = "user_id"
+    username_lookup = "user__username"
     list_display = ("id", "user_link", "status", "last_activity_at", "created_at")
     list_display_links = ("id",)
     list_filter = ("status",)
@@ -126,24 +127,6 @@ class ConversationAdmin(AuditedAdmin[Conversation]):
 
     class Media:
         css = {"all": ("panel/admin.css",)}
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Conversation], search_term: str
-    ) -> tuple[QuerySet[Conversation], bool]:
-        if not search_term.strip():
-            return queryset, False
-        telegram_id, username = telegram_search(search_term)
-        if telegram_id is not None:
-            return queryset.filter(user_id=telegram_id), False
-        return queryset.alias(username_lower=Lower("user__username")).filter(
-            username_lower=username
-        ), False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def can_reply(self, request: HttpRequest, obj: Conversation | None) -> bool:
         return (

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tgadmin.panel import audit
-from tgadmin.panel.admin.base import AuditedAdmin, telegram_search
+from tgadmin.panel.admin.base import TelegramUserRowsAdmin
 from tgadmin.panel.models import TelegramUser
 
 
@@ -43,7 +42,9 @@ class ActiveRecentlyFilter(admin.SimpleListFilter):
 
 
 @admin.register(TelegramUser)
-class TelegramUserAdmin(AuditedAdmin[TelegramUser]):
+class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
+    telegram_id_lookup = "telegram_id"
+    username_lookup = "username"
     list_display = (
         "telegram_id",
         "username",
@@ -76,25 +77,6 @@ class TelegramUserAdmin(AuditedAdmin[TelegramUser]):
         "last_seen_at",
         "conversations_link",
     )
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[TelegramUser], search_term: str
-    ) -> tuple[QuerySet[TelegramUser], bool]:
-        if not search_term.strip():
-            return queryset, False
-        telegram_id, username = telegram_search(search_term)
-        if telegram_id is not None:
-            return queryset.filter(telegram_id=telegram_id), False
-        # Matches the expression index ix_tg_users_username_lower.
-        return queryset.alias(username_lower=Lower("username")).filter(
-            username_lower=username
-        ), False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_ban_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("panel.ban_user")
