@@ -45,7 +45,15 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def driver_error(exc: BaseException) -> BaseException | None:
+    """asyncpg's own exception behind ``exc``: ``exc`` itself when asyncpg raised it unwrapped,
+    else the cause of the error SQLAlchemy wraps (``orig``); None when it is no database error."""
+    orig: BaseException | None = getattr(exc, "orig", None)
+    if orig is None:
+        return exc if isinstance(exc, DATABASE_ERRORS) else None
+    return orig.__cause__ if orig.__cause__ is not None else orig
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """PostgreSQL unreachable, restarting or out of connections, as raised or as wrapped."""
-    driver_error = getattr(getattr(exc, "orig", None), "__cause__", None)
-    return isinstance(exc, UNAVAILABLE_ERRORS) or isinstance(driver_error, UNAVAILABLE_ERRORS)
+    return isinstance(exc, UNAVAILABLE_ERRORS) or isinstance(driver_error(exc), UNAVAILABLE_ERRORS)

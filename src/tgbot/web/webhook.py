@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from tgbot.bot.context import UpdateContext
-from tgbot.db.errors import DATABASE_ERRORS, database_unavailable
+from tgbot.db.errors import DATABASE_ERRORS, database_unavailable, driver_error
 from tgbot.metrics import DEDUP_HITS, HANDLING_SECONDS, IN_FLIGHT, UPDATES, WEBHOOK_REJECTED
 from tgbot.services.admission import UpdateAdmission
 from tgbot.services.dedup import Seen, UpdateDeduplicator
@@ -41,28 +41,24 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def _error_fields(exc: BaseException) -> dict[str, str]:
-    """What went wrong, without SQL parameters or request bodies (they may hold user text).
-
-    SQLAlchemy wraps the driver's error (``orig``); asyncpg's own exception is that one's cause
-    and carries the SQLSTATE and PostgreSQL's primary message, which hold no values.
+    """What went wrong, without SQL parameters or request bodies (they may hold user text):
+    asyncpg's own exception, its SQLSTATE and PostgreSQL's primary message (which hold no values).
     """
-    orig = getattr(exc, "orig", None)
-    if orig is None:  # asyncpg's own, raised while opening a connection
-        return _driver_fields(exc) if isinstance(exc, DATABASE_ERRORS) else {}
-    return _driver_fields(orig.__cause__ if orig.__cause__ is not None else orig)
-
-
-def _driver_fields(driver_error: BaseException) -> dict[str, str]:
-    fields = {"db_error": type(driver_error).__name__}
-    sqlstate = getattr(driver_error, "sqlstate", None)
+    error = driver_error(exc)
+    if error is None:
+        return {}
+    fields = {"db_error": type(error).__name__}
+    sqlstate = getattr(error, "sqlstate", None)
     if sqlstate:
         fields["sqlstate"] = str(sqlstate)
-        fields["db_message"] = str(getattr(driver_error, "message", "") or "")
+        fields["db_message"] = str(getattr(error, "message", "") or "")
     return fields
 
 
-def _retry_reason(exc: BaseException) -> str:
-    """Which transient failure it was, HANDLER_TIMEOUT aside (three others are TimeoutErrors)."""
+def _retry_reason(exc: BaseException, *, deadline_passed: bool) -> str:
+    """Which transient failure it was (four of them are TimeoutErrors)."""
+    if deadline_passed:
+        return "handler_timeout"  # HANDLER_TIMEOUT
     if isinstance(exc, PoolTimeoutError):
         return "database_pool_timeout"  # every pooled connection busy for DATABASE_CONNECT_TIMEOUT
     if isinstance(exc, TelegramRetryAfter):
@@ -179,7 +175,7 @@ class WebhookHandler:
             result = "retry"
             logger.warning(
                 "update.retry_later",
-                reason="handler_timeout" if deadline.expired() else _retry_reason(exc),
+                reason=_retry_reason(exc, deadline_passed=deadline.expired()),
                 error=type(exc).__name__,
                 **_error_fields(exc),
             )
