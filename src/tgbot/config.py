@@ -249,6 +249,11 @@ class Settings(FileSecretsSettings, LoggingSettings):
     def sqlalchemy_url(self) -> str:
         return async_postgres_url(self.database_url.get_secret_value())
 
+    @property
+    def sqlalchemy_connect_args(self) -> dict[str, Any]:
+        """asyncpg's connect arguments, for every engine made from ``sqlalchemy_url``."""
+        return {"timeout": self.database_connect_timeout}
+
     def effective(self) -> dict[str, Any]:
         """The configuration with secrets masked, for ``tgbot check-config``."""
         out: dict[str, Any] = {}

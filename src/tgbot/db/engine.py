@@ -15,5 +15,5 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_pre_ping=settings.database_pool_pre_ping,
         pool_recycle=settings.database_pool_recycle_seconds,
         pool_timeout=settings.database_connect_timeout,
-        connect_args={"timeout": settings.database_connect_timeout},
+        connect_args=settings.sqlalchemy_connect_args,
     )

@@ -97,7 +97,7 @@ class Dispatcher:
         self.engine = engine or create_async_engine(
             settings.sqlalchemy_url,
             pool_size=settings.database_pool_size,
-            connect_args={"timeout": settings.database_connect_timeout},
+            connect_args=settings.sqlalchemy_connect_args,
         )
         self._own_redis = redis is None and settings.redis_url is not None
         self.redis = redis or (
