@@ -201,15 +201,19 @@ def measure(
     ceiling["machine_idle"] = (idle_after - idle_before) / (
         idle_after - idle_before + busy_after - busy_before
     )
+    bot_cpu_before = cpu_seconds(pids["bot"])
     half = asyncio.run(
         open_loop(url, first_id + 1_000_000, ceiling["updates_per_s"] / 2, args.seconds)
+    )
+    half["bot_cpu_ms_per_update"] = (
+        (cpu_seconds(pids["bot"]) - bot_cpu_before) * 1000 / half["sent"]
     )
     print(
         f"{name:12s} ceiling {ceiling['updates_per_s']:8.0f} upd/s  "
         f"(p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms,"
         f" errors {ceiling['errors']:.0f})"
         f" | at {half['rate']:.0f}/s: p50 {half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms,"
-        f" errors {half['errors']:.0f}"
+        f" errors {half['errors']:.0f}, bot CPU {half['bot_cpu_ms_per_update']:.2f} ms/update"
     )
     cpu = ", ".join(f"{who} {ms:.2f}" for who, ms in ceiling["cpu_ms_per_update"].items())
     print(
@@ -350,7 +354,7 @@ def main() -> None:
         floor_port = free_port()
         if args.floor:
             floor = subprocess.Popen(
-                [sys.executable, str(ROOT / "bench" / os.environ.get("FLOOR_BOT", "floor_bot.py")), str(floor_port),
+                [sys.executable, str(ROOT / "bench" / "floor_bot.py"), str(floor_port),
                  sandbox_url, TOKEN, db_url, redis_url],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -87,7 +87,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         try:
             async with outbox:
                 # Polling and a webhook exclude each other; this is for development only.
-                await runtime.texts.load()
+                await runtime.start()
                 await runtime.bot.delete_webhook(drop_pending_updates=False)
                 await runtime.dispatcher.start_polling(
                     runtime.bot,

@@ -30,3 +30,9 @@ READY = Gauge(
     "reachable), else 0; evaluated on every /readyz and /metrics request",
     ["check"],
 )
+BATCH_SIZE = Histogram(
+    "tgbot_batch_size",
+    "Updates carried by one round trip of a batched step (admit, load_user, commit, finish)",
+    ["step"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)

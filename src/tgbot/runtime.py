@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tgbot.bot.factory import create_bot, create_dispatcher
+from tgbot.bot.replies import ReplySender
 from tgbot.config import Settings, require
 from tgbot.db.engine import create_engine
 from tgbot.services.admission import UpdateAdmission
@@ -18,6 +20,7 @@ from tgbot.services.fsm_storage import FailOpenRedisStorage
 from tgbot.services.redis_guard import RedisGuard, create_redis
 from tgbot.services.texts import TextService
 from tgbot.services.throttle import Throttle
+from tgbot.services.update_store import UpdateStore
 
 
 @dataclass
@@ -31,6 +34,7 @@ class BotRuntime:
     bot: Bot
     dispatcher: Dispatcher
     texts: TextService
+    replies: ReplySender
 
     @classmethod
     def build(cls, settings: Settings) -> BotRuntime:
@@ -48,9 +52,20 @@ class BotRuntime:
         throttle = Throttle(
             guard, limit=settings.throttle_limit, window_seconds=settings.throttle_window_seconds
         )
+        store = UpdateStore(engine)
+        token = settings.telegram_bot_token
+        assert token is not None
+        replies = ReplySender(
+            store,
+            token=token.get_secret_value(),
+            api_base=str(settings.telegram_api_base),
+            timeout=settings.telegram_request_timeout,
+            connections=100,
+        )
         dispatcher = create_dispatcher(
             storage=FailOpenRedisStorage(guard),
-            engine=engine,
+            store=store,
+            replies=replies,
             texts=texts,
             throttle=throttle,
         )
@@ -69,10 +84,21 @@ class BotRuntime:
             bot=bot,
             dispatcher=dispatcher,
             texts=texts,
+            replies=replies,
         )
+
+    async def start(self) -> None:
+        """Ready to handle updates: the texts loaded, then the start-up heap frozen."""
+        await self.texts.load()
+        # Everything alive now (modules, aiogram's models, settings) lives as long as the process:
+        # frozen, the collector stops walking it, and a full collection takes milliseconds
+        # instead of ~100 ms — a pause every update in flight would wait out.
+        gc.collect()
+        gc.freeze()
 
     async def close(self) -> None:
         await self.texts.aclose()
+        await self.replies.close()
         await self.bot.session.close()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -7,17 +7,18 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tgbot.bot.fsm import StateOnDemandMiddleware, reads_state
-from tgbot.bot.middlewares.database import DatabaseMiddleware
-from tgbot.bot.middlewares.reply_errors import ReplyErrorsMiddleware
+from tgbot.bot.middlewares.handler_name import HandlerNameMiddleware
 from tgbot.bot.middlewares.throttling import ThrottlingMiddleware
+from tgbot.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
+from tgbot.bot.replies import ReplySender
 from tgbot.bot.routers import all_routers
 from tgbot.bot.session import BotAPISession
 from tgbot.config import Settings
 from tgbot.services.texts import TextService
 from tgbot.services.throttle import Throttle
+from tgbot.services.update_store import UpdateStore
 
 COMMANDS = {
     "en": [
@@ -50,19 +51,20 @@ def create_bot(settings: Settings) -> Bot:
 def create_dispatcher(
     *,
     storage: BaseStorage,
-    engine: AsyncEngine,
+    store: UpdateStore,
+    replies: ReplySender,
     texts: TextService,
     throttle: Throttle,
 ) -> Dispatcher:
     dp = Dispatcher(storage=storage, disable_fsm=True, texts=texts)
     dp.include_routers(*all_routers())
-    # Outer, in order: the FSM context, then the transaction with the dedup record and the
-    # user (duplicates and bans stop there).
+    # Outer, in order: the FSM context, then the unit of work (the person read before the
+    # handler; the claim, the person and the effects committed after it, then the replies).
     dp.update.outer_middleware(StateOnDemandMiddleware(storage, read_state=reads_state(dp)))
-    dp.update.outer_middleware(DatabaseMiddleware(engine))
+    dp.update.outer_middleware(UnitOfWorkMiddleware(store, replies))
     dp.message.outer_middleware(ThrottlingMiddleware(throttle))
-    reply_errors = ReplyErrorsMiddleware()
-    dp.message.middleware(reply_errors)
-    dp.callback_query.middleware(reply_errors)
-    dp.my_chat_member.middleware(reply_errors)
+    handler_name = HandlerNameMiddleware()
+    dp.message.middleware(handler_name)
+    dp.callback_query.middleware(handler_name)
+    dp.my_chat_member.middleware(handler_name)
     return dp

@@ -160,10 +160,12 @@ class HttpSender:
         )
 
     async def __call__(self, name: str, chat_id: int, payload: dict[str, Any]) -> Outcome:
+        return await self.call(name, {**payload, "chat_id": chat_id})
+
+    async def call(self, name: str, parameters: dict[str, Any]) -> Outcome:
+        """Any Bot API method, ``parameters`` as JSON; never raises for Telegram or the network."""
         try:
-            async with self._session.post(
-                self._prefix + name, json={**payload, "chat_id": chat_id}
-            ) as resp:
+            async with self._session.post(self._prefix + name, json=parameters) as resp:
                 status = resp.status
                 raw = await resp.read()
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:

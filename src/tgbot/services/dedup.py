@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from enum import Enum
 
+from redis.asyncio import Redis
+
+from tgbot.services.batching import Batcher
 from tgbot.services.redis_guard import RedisGuard
 
 IN_FLIGHT = b"in-flight"
@@ -38,14 +41,31 @@ class UpdateDeduplicator:
         self._bot_id = bot_id
         self._done_ttl = done_ttl
         self.in_flight_ttl = in_flight_ttl
+        self._finished: Batcher[int, None] = Batcher(self._finish_batch, name="finish")
 
     def key(self, update_id: int) -> str:
         # update_ids are numbered per bot: two bots sharing one Redis must not see each other's.
         return f"tgbot:{self._bot_id}:update:{update_id}"
 
     async def finish(self, update_id: int) -> None:
-        key = self.key(update_id)
-        await self._guard.run("dedup.finish", lambda r: r.set(key, DONE, ex=self._done_ttl), None)
+        """Mark the update done (the updates finishing together share one round trip)."""
+        await self._finished.submit(update_id)
+
+    def finish_soon(self, update_id: int) -> None:
+        """Mark the update done without waiting: the acknowledgement need not wait for the
+        marker, since the update's record in the database already makes a redelivery a no-op
+        (a marker that never lands leaves the in-flight one to expire)."""
+        self._finished.submit_nowait(update_id)
+
+    async def _finish_batch(self, update_ids: list[int]) -> list[None]:
+        async def mark(redis: Redis) -> None:
+            async with redis.pipeline(transaction=False) as pipe:
+                for update_id in update_ids:
+                    pipe.set(self.key(update_id), DONE, ex=self._done_ttl)
+                await pipe.execute()
+
+        await self._guard.run("dedup.finish", mark, None)
+        return [None] * len(update_ids)
 
     async def abandon(self, update_id: int) -> None:
         """The handling failed: let Telegram's retry handle it again."""

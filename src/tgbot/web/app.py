@@ -57,7 +57,7 @@ def create_app(runtime: BotRuntime) -> web.Application:
 
 async def _on_startup(app: web.Application) -> None:
     runtime = app[RUNTIME]
-    await runtime.texts.load()
+    await runtime.start()
     if runtime.settings.webhook_register_on_start:
         await register_webhook(runtime.bot, runtime.dispatcher, runtime.settings)
     log.info("serve.started", webhook_path=runtime.settings.webhook_path)

@@ -1,4 +1,4 @@
-"""Queries the handlers rely on, run many times on one connection (as a busy replica does).
+"""The statements every update makes, run many times on one connection (as a busy replica does).
 
 asyncpg prepares every statement, and after five executions PostgreSQL may switch a prepared
 statement to its generic plan, where a bound parameter's value is unknown to the planner: a
@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tests.support.waiting import async_wait_until
 from tgbot.config import async_postgres_url
-from tgbot.db.queries.conversations import FiledMessage, file_incoming_message
-from tgbot.db.queries.updates import claim_update
-from tgbot.db.queries.users import UserProfile
+from tgbot.db.queries.effects import FileMessage, claim_and_file
+from tgbot.db.queries.updates import claim_updates
+from tgbot.db.queries.users import UserProfile, load_users
 
 ROUNDS = 30
 
@@ -33,7 +34,56 @@ def profile(telegram_id: int, first_name: str = "Q") -> UserProfile:
     )
 
 
-def test_handler_queries_survive_statement_preparation(migrated_db_url: str) -> None:
+def message(user_id: int, n: int) -> FileMessage:
+    return FileMessage(
+        user_id=user_id, content_type="text", text=f"q{n}", file_id=None, telegram_message_id=n
+    )
+
+
+def test_update_statements_survive_statement_preparation(migrated_db_url: str) -> None:
+    """Batches of updates (two of them from one user) claimed and filed in one statement each,
+    then delivered again: each message is stored once, in one conversation per user."""
+    users = [42_000_000 + u for u in range(3)]
+
+    async def scenario() -> None:
+        conn = await asyncpg.connect("postgresql://" + migrated_db_url.split("://", 1)[1])
+        try:
+            await conn.execute("SET plan_cache_mode = force_generic_plan")
+            for i in range(ROUNDS):
+                update_ids = [77_000_000 + i * 10 + k for k in range(4)]
+                senders = [users[0], users[1], users[2], users[i % 3]]
+                claims = [(u, profile(s)) for u, s in zip(update_ids, senders, strict=True)]
+                messages = [(u, message(s, u)) for u, s in zip(update_ids, senders, strict=True)]
+                seen = await load_users(conn, [profile(s) for s in senders])
+                assert all(user.is_new == (i == 0) for user in seen)
+                assert await claim_and_file(conn, claims, messages) == set(update_ids)
+                again = [(u, profile(p.telegram_id, "Changed")) for u, p in claims if p]
+                assert await claim_and_file(conn, again, messages) == set()
+            per_user = await conn.fetch(
+                "SELECT c.user_id, count(DISTINCT c.id) AS threads, count(*) AS messages"
+                " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                " WHERE c.user_id = ANY($1::bigint[]) GROUP BY c.user_id ORDER BY c.user_id",
+                users,
+            )
+            assert [(r["user_id"], r["threads"], r["messages"]) for r in per_user] == [
+                (user, 1, ROUNDS + ROUNDS // 3) for user in users
+            ]
+            # A duplicate changes nothing, not even the user's names.
+            renamed = await conn.fetchval(
+                "SELECT count(*) FROM tg_users WHERE first_name = 'Changed'"
+                " AND telegram_id = ANY($1::bigint[])",
+                users,
+            )
+            assert renamed == 0
+        finally:
+            await conn.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_transaction_path_claims_and_files_under_generic_plans(migrated_db_url: str) -> None:
+    """The statements a batch with other effects runs in its transaction (SQLAlchemy)."""
+
     async def scenario() -> None:
         engine = create_async_engine(async_postgres_url(migrated_db_url), pool_size=1)
         try:
@@ -41,46 +91,21 @@ def test_handler_queries_survive_statement_preparation(migrated_db_url: str) -> 
                 await conn.execute(text("SET plan_cache_mode = force_generic_plan"))
                 await conn.commit()
                 for i in range(ROUNDS):
-                    user_id = 42_000_000 + i % 3
-                    update_id = 77_000_000 + i
+                    user_id = 44_000_000 + i % 3
                     async with conn.begin():
-                        claim = await claim_update(conn, update_id=update_id, user=profile(user_id))
-                        assert claim.claimed
-                        assert claim.user is not None
-                        assert claim.user.is_new == (i < 3)
-                        filed = await file_incoming_message(
-                            conn,
-                            user_id=user_id,
-                            content_type="text",
-                            text=f"q{i}",
-                            file_id=None,
-                            telegram_message_id=i,
-                        )
-                        assert filed.conversation_created == (i < 3)
+                        claimed = await claim_updates(conn, [(79_000_000 + i, profile(user_id))])
+                        assert claimed == {79_000_000 + i}
+                        await FileMessage.apply_all(conn, [message(user_id, i)])
                     async with conn.begin():
-                        again = await claim_update(
-                            conn, update_id=update_id, user=profile(user_id, first_name="Changed")
-                        )
-                        assert not again.claimed
-                        assert again.user is None
-                        without_user = await claim_update(conn, update_id=update_id)
-                        assert not without_user.claimed
+                        assert await claim_updates(conn, [(79_000_000 + i, None)]) == set()
                 counts = await conn.execute(
                     text(
                         "SELECT c.user_id, count(*) FROM messages m JOIN conversations c"
-                        " ON c.id = m.conversation_id WHERE c.user_id >= 42000000"
-                        " AND c.user_id < 42000003 GROUP BY c.user_id ORDER BY c.user_id"
+                        " ON c.id = m.conversation_id WHERE c.user_id >= 44000000"
+                        " AND c.user_id < 44000003 GROUP BY c.user_id ORDER BY c.user_id"
                     )
                 )
-                assert counts.all() == [(42_000_000 + u, ROUNDS // 3) for u in range(3)]
-                # A duplicate changes nothing, not even the user's names.
-                names = await conn.scalar(
-                    text(
-                        "SELECT count(*) FROM tg_users WHERE first_name = 'Changed'"
-                        " AND telegram_id >= 42000000 AND telegram_id < 42000003"
-                    )
-                )
-                assert names == 0
+                assert counts.all() == [(44_000_000 + u, ROUNDS // 3) for u in range(3)]
         finally:
             await engine.dispose()
 
@@ -96,23 +121,16 @@ def test_first_messages_racing_from_two_replicas_share_one_conversation(
     async def scenario() -> None:
         engine = create_async_engine(async_postgres_url(migrated_db_url), pool_size=3)
 
-        async def file(conn: AsyncConnection, n: int) -> FiledMessage:
-            return await file_incoming_message(
-                conn,
-                user_id=user_id,
-                content_type="text",
-                text=f"race {n}",
-                file_id=None,
-                telegram_message_id=n,
-            )
+        async def file(conn: AsyncConnection, n: int) -> None:
+            await FileMessage.apply_all(conn, [message(user_id, n)])
 
         try:
             async with engine.begin() as conn:
-                await claim_update(conn, update_id=88_000_001, user=profile(user_id, "R"))
+                await claim_updates(conn, [(88_000_001, profile(user_id, "R"))])
             async with engine.connect() as first, engine.connect() as second:
                 await first.begin()
                 await second.begin()
-                opened = await file(first, 1)
+                await file(first, 1)
                 racing = asyncio.create_task(file(second, 2))
                 await async_wait_until(
                     lambda: lock_waiters(engine),
@@ -120,11 +138,8 @@ def test_first_messages_racing_from_two_replicas_share_one_conversation(
                     what="the second insert to wait for the first transaction",
                 )
                 await first.commit()
-                joined = await racing
+                await racing
                 await second.commit()
-            assert opened.conversation_created is True
-            assert joined.conversation_id == opened.conversation_id
-            assert joined.conversation_created is False
             async with engine.connect() as conn:
                 conversations = await conn.scalar(
                     text("SELECT count(*) FROM conversations WHERE user_id = :u"), {"u": user_id}

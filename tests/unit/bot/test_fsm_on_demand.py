@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tgbot.bot.factory import create_dispatcher
 from tgbot.bot.fsm import StateOnDemandMiddleware, reads_state
+from tgbot.bot.replies import ReplySender
 from tgbot.services.redis_guard import RedisGuard
 from tgbot.services.texts import TextService
 from tgbot.services.throttle import Throttle
+from tgbot.services.update_store import UpdateStore
 
 
 class Feedback(StatesGroup):
@@ -28,7 +30,14 @@ def test_the_bots_dispatcher_skips_reading_the_state() -> None:
     texts = TextService(engine, default_language="en", ttl_seconds=5)
     dp = create_dispatcher(
         storage=MemoryStorage(),
-        engine=engine,
+        store=UpdateStore(engine),
+        replies=ReplySender(
+            UpdateStore(engine),
+            token="1:x",
+            api_base="http://api.invalid",
+            timeout=1,
+            connections=1,
+        ),
         texts=texts,
         throttle=Throttle(guard, limit=5, window_seconds=60),
     )

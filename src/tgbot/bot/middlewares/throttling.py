@@ -9,6 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject
 
 from tgbot.bot.context import UpdateContext
+from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.users import SeenUser
 from tgbot.services.texts import TextService
 from tgbot.services.throttle import Throttle, ThrottleDecision
@@ -35,5 +36,6 @@ class ThrottlingMiddleware(BaseMiddleware):
             context.ignored = "throttled"
         if decision.notify:
             texts: TextService = data["texts"]
-            await event.answer(await texts.get("throttled", user.language))
+            work: UpdateWork = data["work"]
+            work.reply(event.answer(await texts.get("throttled", user.language)))
         return None

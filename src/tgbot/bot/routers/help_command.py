@@ -7,6 +7,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from tgbot.bot.filters import PrivateChat
+from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.users import SeenUser
 from tgbot.services.texts import TextService
 
@@ -15,5 +16,5 @@ router.message.filter(PrivateChat())
 
 
 @router.message(Command("help"))
-async def show_help(message: Message, user: SeenUser, texts: TextService) -> None:
-    await message.answer(await texts.get("help", user.language))
+async def show_help(message: Message, user: SeenUser, work: UpdateWork, texts: TextService) -> None:
+    work.reply(message.answer(await texts.get("help", user.language)))

@@ -7,10 +7,11 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.bot.filters import PrivateChat
-from tgbot.db.queries.users import SeenUser, set_language
+from tgbot.bot.work import UpdateWork
+from tgbot.db.queries.effects import SetLanguage
+from tgbot.db.queries.users import SeenUser
 from tgbot.services.texts import TextService
 from tgbot.texts_defaults import SUPPORTED_LANGUAGES
 
@@ -31,10 +32,11 @@ def language_keyboard() -> InlineKeyboardMarkup:
 
 
 @router.message(Command("language"), PrivateChat())
-async def ask_language(message: Message, user: SeenUser, texts: TextService) -> None:
-    await message.answer(
-        await texts.get("language_prompt", user.language), reply_markup=language_keyboard()
-    )
+async def ask_language(
+    message: Message, user: SeenUser, work: UpdateWork, texts: TextService
+) -> None:
+    prompt = await texts.get("language_prompt", user.language)
+    work.reply(message.answer(prompt, reply_markup=language_keyboard()))
 
 
 @router.callback_query(LanguageChoice.filter(F.code.in_(SUPPORTED_LANGUAGES)))
@@ -42,11 +44,11 @@ async def choose_language(
     query: CallbackQuery,
     callback_data: LanguageChoice,
     user: SeenUser,
-    db: AsyncConnection,
+    work: UpdateWork,
     texts: TextService,
 ) -> None:
-    await set_language(db, telegram_id=user.telegram_id, language=callback_data.code)
+    work.write(SetLanguage(telegram_id=user.telegram_id, language=callback_data.code))
     confirmation = await texts.get("language_saved", callback_data.code)
-    await query.answer(confirmation)
+    work.reply(query.answer(confirmation))
     if isinstance(query.message, Message):
-        await query.message.edit_text(confirmation)
+        work.reply(query.message.edit_text(confirmation))

@@ -5,20 +5,20 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.bot.filters import PrivateChat
-from tgbot.db.queries.users import set_blocked
+from tgbot.bot.work import UpdateWork
+from tgbot.db.queries.effects import SetBlocked
 
 router = Router(name="membership")
 router.my_chat_member.filter(PrivateChat())
 
 
 @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
-async def user_blocked_bot(event: ChatMemberUpdated, db: AsyncConnection) -> None:
-    await set_blocked(db, telegram_id=event.from_user.id, blocked=True)
+async def user_blocked_bot(event: ChatMemberUpdated, work: UpdateWork) -> None:
+    work.write(SetBlocked(telegram_id=event.from_user.id, blocked=True))
 
 
 @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=MEMBER))
-async def user_unblocked_bot(event: ChatMemberUpdated, db: AsyncConnection) -> None:
-    await set_blocked(db, telegram_id=event.from_user.id, blocked=False)
+async def user_unblocked_bot(event: ChatMemberUpdated, work: UpdateWork) -> None:
+    work.write(SetBlocked(telegram_id=event.from_user.id, blocked=False))

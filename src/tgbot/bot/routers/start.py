@@ -5,10 +5,11 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.bot.filters import PrivateChat
-from tgbot.db.queries.users import SeenUser, remember_start_payload
+from tgbot.bot.work import UpdateWork
+from tgbot.db.queries.effects import RememberStartPayload
+from tgbot.db.queries.users import SeenUser
 from tgbot.services.texts import TextService
 
 router = Router(name="start")
@@ -22,12 +23,11 @@ async def start(
     message: Message,
     command: CommandObject,
     user: SeenUser,
-    db: AsyncConnection,
+    work: UpdateWork,
     texts: TextService,
 ) -> None:
     if command.args:
-        await remember_start_payload(
-            db, telegram_id=user.telegram_id, payload=command.args.strip()[:MAX_PAYLOAD]
-        )
+        payload = command.args.strip()[:MAX_PAYLOAD]
+        work.write(RememberStartPayload(telegram_id=user.telegram_id, payload=payload))
     name = message.from_user.first_name if message.from_user else ""
-    await message.answer(await texts.get("start", user.language, name=name))
+    work.reply(message.answer(await texts.get("start", user.language, name=name)))

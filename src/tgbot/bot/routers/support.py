@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.bot.filters import PrivateChat
-from tgbot.db.queries.conversations import file_incoming_message
+from tgbot.bot.work import UpdateWork
+from tgbot.db.queries.effects import FileMessage
 from tgbot.db.queries.users import SeenUser
 from tgbot.services.texts import TextService
 
@@ -34,14 +34,15 @@ def media_file_id(message: Message) -> str | None:
 
 @router.message()
 async def take_support_message(
-    message: Message, user: SeenUser, db: AsyncConnection, texts: TextService
+    message: Message, user: SeenUser, work: UpdateWork, texts: TextService
 ) -> None:
-    await file_incoming_message(
-        db,
-        user_id=user.telegram_id,
-        content_type=getattr(message.content_type, "value", str(message.content_type)),
-        text=message.text if message.text is not None else message.caption,
-        file_id=media_file_id(message),
-        telegram_message_id=message.message_id,
+    work.write(
+        FileMessage(
+            user_id=user.telegram_id,
+            content_type=getattr(message.content_type, "value", str(message.content_type)),
+            text=message.text if message.text is not None else message.caption,
+            file_id=media_file_id(message),
+            telegram_message_id=message.message_id,
+        )
     )
-    await message.answer(await texts.get("message_received", user.language))
+    work.reply(message.answer(await texts.get("message_received", user.language)))

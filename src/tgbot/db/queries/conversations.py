@@ -3,97 +3,76 @@
 Plain SQL on this path: it runs for every user message, and SQLAlchemy never caches a
 PostgreSQL ON CONFLICT construct. The partial index's predicate is written literally
 (``status = 'open'``): as a bound parameter it cannot be matched to the index once PostgreSQL
-uses the generic plan of the prepared statement.
+uses the generic plan of the prepared statement. The messages are ``queries.effects.FileMessage``
+effects, filed a batch at a time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-# Find the open conversation or open one, store the message, mark the thread active: one
-# round trip. When another transaction is opening the user's conversation at the same moment,
-# the insert waits for it and then does nothing, and this statement stores no message (it
-# cannot see the other transaction's row); FILE_IN_OPEN_CONVERSATION, a new statement, can.
-FILE_INCOMING_MESSAGE = text(
-    """
-    WITH found AS (
-        SELECT id FROM conversations
-        WHERE user_id = CAST(:user_id AS bigint) AND status = 'open'
+if TYPE_CHECKING:
+    from tgbot.db.queries.effects import FileMessage
+
+# Every message of the batch into its user's open conversation, opened when there is none; the
+# open ones are marked active. When another transaction opens the user's conversation at the
+# same moment, the insert waits for it and takes its row (DO UPDATE returns the row it
+# conflicted with; DO NOTHING would return nothing and lose the message). Only users without
+# an open conversation are inserted: each attempt takes a conversation id from the sequence.
+# The partial index's predicate is literal, see queries.conversations. {only_claimed} narrows
+# the messages to the updates claimed by CLAIM_CTES in the same statement. (PostgreSQL runs
+# every data-modifying CTE, whether the final SELECT reads it or not.)
+FILE_CTES = """
+    message_input AS (
+        SELECT * FROM unnest(
+            CAST(:message_update_ids AS bigint[]), CAST(:user_ids AS bigint[]),
+            CAST(:content_types AS varchar[]), CAST(:texts AS text[]),
+            CAST(:file_ids AS varchar[]), CAST(:telegram_message_ids AS bigint[])
+        ) WITH ORDINALITY
+        AS t(update_id, user_id, content_type, body, file_id, telegram_message_id, position)
+        {only_claimed}
+    ), message_users AS (
+        SELECT DISTINCT user_id FROM message_input
+    ), found AS (
+        SELECT c.id, c.user_id FROM conversations c JOIN message_users USING (user_id)
+        WHERE c.status = 'open'
     ), opened AS (
         INSERT INTO conversations (user_id, status)
-        SELECT CAST(:user_id AS bigint), 'open' WHERE NOT EXISTS (SELECT 1 FROM found)
-        ON CONFLICT (user_id) WHERE status = 'open' DO NOTHING
-        RETURNING id
+        SELECT user_id, 'open' FROM message_users
+        WHERE user_id NOT IN (SELECT user_id FROM found)
+        ORDER BY user_id
+        ON CONFLICT (user_id) WHERE status = 'open' DO UPDATE SET last_activity_at = now()
+        RETURNING id, user_id
     ), touched AS (
         UPDATE conversations SET last_activity_at = now() WHERE id IN (SELECT id FROM found)
     ), conversation AS (
-        SELECT id, false AS created FROM found UNION ALL SELECT id, true FROM opened
+        SELECT id, user_id FROM found UNION ALL SELECT id, user_id FROM opened
     ), stored AS (
         INSERT INTO messages
             (conversation_id, direction, content_type, text, file_id, telegram_message_id)
-        SELECT id, 'in', CAST(:content_type AS varchar), CAST(:text AS text),
-            CAST(:file_id AS varchar), CAST(:telegram_message_id AS bigint)
-        FROM conversation
-        RETURNING conversation_id, id
-    )
-    SELECT stored.conversation_id, stored.id AS message_id, conversation.created
-    FROM stored JOIN conversation ON conversation.id = stored.conversation_id
-    """
-)
-
-FILE_IN_OPEN_CONVERSATION = text(
-    """
-    WITH conversation AS (
-        UPDATE conversations SET last_activity_at = now()
-        WHERE user_id = CAST(:user_id AS bigint) AND status = 'open'
+        SELECT conversation.id, 'in', message_input.content_type, message_input.body,
+            message_input.file_id, message_input.telegram_message_id
+        FROM message_input JOIN conversation USING (user_id)
+        ORDER BY message_input.position
         RETURNING id
     )
-    INSERT INTO messages
-        (conversation_id, direction, content_type, text, file_id, telegram_message_id)
-    SELECT id, 'in', CAST(:content_type AS varchar), CAST(:text AS text),
-        CAST(:file_id AS varchar), CAST(:telegram_message_id AS bigint)
-    FROM conversation
-    RETURNING conversation_id, id AS message_id, false AS created
-    """
+"""
+FILE_MESSAGES = text(
+    f"WITH {FILE_CTES.format(only_claimed='')} SELECT count(*) FROM stored"  # noqa: S608 - constants
 )
 
 
-@dataclass(frozen=True)
-class FiledMessage:
-    conversation_id: int
-    message_id: int
-    conversation_created: bool  # the message opened a new conversation
-
-
-async def file_incoming_message(
-    conn: AsyncConnection,
-    *,
-    user_id: int,
-    content_type: str,
-    text: str | None,
-    file_id: str | None,
-    telegram_message_id: int,
-) -> FiledMessage:
-    """Store the user's message in their open conversation, opened when there is none.
-
-    Safe under concurrency: the partial unique index on (user_id) WHERE status = 'open' makes
-    a racing first message join the conversation the other transaction opened.
-    """
-    params = {
-        "user_id": user_id,
-        "content_type": content_type,
-        "text": text,
-        "file_id": file_id,
-        "telegram_message_id": telegram_message_id,
+def message_parameters(
+    messages: Sequence[tuple[int | None, FileMessage]],
+) -> dict[str, list[Any]]:
+    return {
+        "message_update_ids": [update_id for update_id, _ in messages],
+        "user_ids": [m.user_id for _, m in messages],
+        "content_types": [m.content_type for _, m in messages],
+        "texts": [m.text for _, m in messages],
+        "file_ids": [m.file_id for _, m in messages],
+        "telegram_message_ids": [m.telegram_message_id for _, m in messages],
     }
-    row = (await conn.execute(FILE_INCOMING_MESSAGE, params)).first()
-    if row is None:  # another update of this user opened the conversation concurrently
-        row = (await conn.execute(FILE_IN_OPEN_CONVERSATION, params)).one()
-    return FiledMessage(
-        conversation_id=int(row.conversation_id),
-        message_id=int(row.message_id),
-        conversation_created=bool(row.created),
-    )

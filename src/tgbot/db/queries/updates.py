@@ -1,97 +1,81 @@
 """Processed updates: the durable record that makes a duplicate delivery a no-op.
 
-Every update starts with one statement that claims its id and registers or refreshes the person
-behind it (plain SQL: it runs once per update, and SQLAlchemy never caches a PostgreSQL
-ON CONFLICT construct).
+An update's claim commits together with its effects, so an update has its effects exactly once
+even when the Redis fast path has forgotten it. The claim also registers or refreshes the person
+behind the update. Plain SQL: it runs for every update, and SQLAlchemy never caches a
+PostgreSQL ON CONFLICT construct.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.db.models import ProcessedUpdate
-from tgbot.db.queries.users import SeenUser, UserProfile
+from tgbot.db.queries.users import UserProfile
 
-CLAIM_UPDATE = text(
-    "INSERT INTO processed_updates (update_id) VALUES (:update_id) "
-    "ON CONFLICT (update_id) DO NOTHING RETURNING update_id"
-)
-
-# The user is written only when the claim succeeded: a duplicate has no effect at all.
-# ``xmax = 0`` holds only for a freshly inserted row version.
-CLAIM_UPDATE_OF_USER = text(
-    """
-    WITH claimed AS (
-        INSERT INTO processed_updates (update_id) VALUES (:update_id)
+# For the updates committed together (services.update_store): claim every id,
+# register or refresh the people behind the claimed ones (the latest update of a person wins;
+# rows are locked in telegram_id order, so two batches touching the same people cannot deadlock
+# each other). A person is given by a NULL-free telegram_id. Common table expressions, so that
+# queries.effects can put the messages of the same updates in the same statement.
+CLAIM_CTES = """
+    claim_input AS (
+        SELECT * FROM unnest(
+            CAST(:update_ids AS bigint[]), CAST(:telegram_ids AS bigint[]),
+            CAST(:usernames AS varchar[]), CAST(:first_names AS varchar[]),
+            CAST(:last_names AS varchar[]), CAST(:language_codes AS varchar[]),
+            CAST(:languages AS varchar[])
+        ) AS t(update_id, telegram_id, username, first_name, last_name, language_code, language)
+    ), claimed AS (
+        INSERT INTO processed_updates (update_id)
+        SELECT update_id FROM claim_input ORDER BY update_id
         ON CONFLICT (update_id) DO NOTHING
         RETURNING update_id
     ), seen AS (
         INSERT INTO tg_users
             (telegram_id, username, first_name, last_name, language_code, language)
-        SELECT CAST(:telegram_id AS bigint), CAST(:username AS varchar),
-            CAST(:first_name AS varchar), CAST(:last_name AS varchar),
-            CAST(:language_code AS varchar), CAST(:language AS varchar)
-        WHERE EXISTS (SELECT 1 FROM claimed)
+        SELECT DISTINCT ON (telegram_id)
+            telegram_id, username, first_name, last_name, language_code, language
+        FROM claim_input JOIN claimed USING (update_id)
+        WHERE telegram_id IS NOT NULL
+        ORDER BY telegram_id, update_id DESC
         ON CONFLICT (telegram_id) DO UPDATE SET
             username = excluded.username,
             first_name = excluded.first_name,
             last_name = excluded.last_name,
             language_code = excluded.language_code,
             last_seen_at = now()
-        RETURNING telegram_id, language, is_banned, is_subscribed, (xmax = 0) AS is_new
+        RETURNING telegram_id
     )
-    SELECT EXISTS (SELECT 1 FROM claimed) AS claimed,
-        seen.telegram_id, seen.language, seen.is_banned, seen.is_subscribed, seen.is_new
-    FROM (VALUES (1)) AS one LEFT JOIN seen ON true
-    """
-)
+"""
+CLAIM_UPDATES = text(f"WITH {CLAIM_CTES} SELECT update_id FROM claimed")  # noqa: S608 - constants
 
 
-@dataclass(frozen=True)
-class UpdateClaim:
-    claimed: bool  # False: processed before, do nothing
-    user: SeenUser | None  # the person behind the update, when claimed and there is one
+def claim_parameters(claims: list[tuple[int, UserProfile | None]]) -> dict[str, list[Any]]:
+    profiles = [profile for _, profile in claims]
+    return {
+        "update_ids": [update_id for update_id, _ in claims],
+        "telegram_ids": [p.telegram_id if p else None for p in profiles],
+        "usernames": [p.username if p else None for p in profiles],
+        "first_names": [p.first_name if p else None for p in profiles],
+        "last_names": [p.last_name if p else None for p in profiles],
+        "language_codes": [p.language_code if p else None for p in profiles],
+        "languages": [p.initial_language if p else None for p in profiles],
+    }
 
 
-async def claim_update(
-    conn: AsyncConnection, *, update_id: int, user: UserProfile | None = None
-) -> UpdateClaim:
-    """Record the update in the caller's transaction and register or refresh its user.
-
-    Because the record commits together with the handler's effects, an update has its
-    effects exactly once even when the Redis fast path has forgotten it. One round trip.
-    """
-    if user is None:
-        result = await conn.execute(CLAIM_UPDATE, {"update_id": update_id})
-        return UpdateClaim(claimed=result.scalar_one_or_none() is not None, user=None)
-    row = (
-        await conn.execute(
-            CLAIM_UPDATE_OF_USER,
-            {
-                "update_id": update_id,
-                "telegram_id": user.telegram_id,
-                "username": user.username,
-                "first_name": user.first_name,
-                "last_name": user.last_name,
-                "language_code": user.language_code,
-                "language": user.initial_language,
-            },
-        )
-    ).one()
-    if not row.claimed:
-        return UpdateClaim(claimed=False, user=None)
-    seen = SeenUser(
-        telegram_id=row.telegram_id,
-        language=row.language,
-        is_banned=row.is_banned,
-        is_subscribed=row.is_subscribed,
-        is_new=bool(row.is_new),
-    )
-    return UpdateClaim(claimed=True, user=seen)
+async def claim_updates(
+    conn: AsyncConnection, claims: list[tuple[int, UserProfile | None]]
+) -> set[int]:
+    """Claim updates and register or refresh their people in the caller's transaction: one
+    statement for the whole batch. Returns the update ids claimed now (the others were
+    processed before, and their people are left alone)."""
+    result = await conn.execute(CLAIM_UPDATES, claim_parameters(claims))
+    return {int(row.update_id) for row in result}
 
 
 async def prune_processed_updates(conn: AsyncConnection, *, older_than: dt.timedelta) -> int:

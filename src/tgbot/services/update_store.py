@@ -1,0 +1,142 @@
+"""The database side of handling updates, batched across the updates in flight.
+
+Two round trips carry an update: ``load_user`` reads the person behind it before the handler
+runs, and ``commit`` writes the update's claim, its person and the effects its handler staged,
+in one transaction. Both are batched (``services.batching``): the updates that reach the same
+step together share the statement and the transaction, so under load one commit carries many
+updates (group commit) while a lone update goes at once.
+
+A batch that fails for a reason other than PostgreSQL being unavailable is committed again one
+update at a time, so one bad update cannot fail the others with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from aiogram.client.default import Default
+from aiogram.methods import TelegramMethod
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tgbot.db.driver import driver_connection
+from tgbot.db.errors import database_unavailable
+from tgbot.db.queries.effects import Effect, FileMessage, claim_and_file
+from tgbot.db.queries.updates import claim_updates
+from tgbot.db.queries.users import SeenUser, UserProfile, load_users
+from tgbot.delivery.enqueue import enqueue
+from tgbot.services.batching import Batcher
+
+log = structlog.get_logger(__name__)
+
+Commit = tuple[int, UserProfile | None, Sequence[Effect]]
+
+
+class UpdateStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._loads: Batcher[UserProfile, SeenUser] = Batcher(self._load_batch, name="load_user")
+        self._commits: Batcher[Commit, bool] = Batcher(self._commit_batch, name="commit")
+
+    async def load_user(self, person: UserProfile) -> SeenUser:
+        """The person as the database knows them (new when it does not yet)."""
+        return await self._loads.submit(person)
+
+    async def commit(
+        self, update_id: int, person: UserProfile | None, effects: Sequence[Effect]
+    ) -> bool:
+        """Claim the update, register or refresh its person and write its effects, atomically.
+        False when the update was processed before: nothing was written."""
+        return await self._commits.submit((update_id, person, effects))
+
+    async def write_now(self, effect: Effect) -> None:
+        """An effect found after the commit (a reply refused because the user blocked the bot)."""
+        async with self._engine.begin() as conn:
+            await effect.apply(conn)
+
+    async def defer_replies(self, update_id: int, replies: Sequence[TelegramMethod[Any]]) -> int:
+        """Hand replies that could not be sent now to the outbox, which retries them; returns how
+        many it took (a reply without a chat, such as a callback answer, cannot wait)."""
+        taken = 0
+        async with self._engine.begin() as conn:
+            for index, method in enumerate(replies):
+                # Fields left to the bot's defaults stay unset: the outbox's sender applies them.
+                unset = {name for name, value in method if isinstance(value, Default)}
+                fields = method.model_dump(mode="json", exclude_none=True, exclude=unset)
+                chat_id = fields.pop("chat_id", None)
+                if not isinstance(chat_id, int):
+                    continue
+                await enqueue(
+                    conn,
+                    chat_id=chat_id,
+                    method=method.__api_method__,
+                    payload=fields,
+                    idempotency_key=f"reply:{update_id}:{index}",
+                )
+                taken += 1
+        return taken
+
+    async def _load_batch(self, people: list[UserProfile]) -> list[SeenUser]:
+        async with driver_connection(self._engine) as conn:
+            return await load_users(conn, people)
+
+    async def _commit_batch(self, batch: list[Commit]) -> list[bool | BaseException]:
+        try:
+            return list(await self._commit_together(batch))
+        except Exception as exc:
+            if len(batch) == 1 or database_unavailable(exc):
+                raise
+            log.warning("update_store.batch_failed", size=len(batch), error=type(exc).__name__)
+        results: list[bool | BaseException] = []
+        for commit in batch:
+            try:
+                results.extend(await self._commit_together([commit]))
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    async def _commit_together(self, batch: list[Commit]) -> list[bool]:
+        claims = [(update_id, person) for update_id, person, _ in batch]
+        if _first_delivery_once(batch) and all(
+            type(effect) is FileMessage for _, _, effects in batch for effect in effects
+        ):
+            # The hot path (messages, or nothing but the claim): one statement, no transaction.
+            messages = [
+                (update_id, effect)
+                for update_id, _, effects in batch
+                for effect in effects
+                if isinstance(effect, FileMessage)
+            ]
+            async with driver_connection(self._engine) as conn:
+                claimed = await claim_and_file(conn, claims, messages)
+            return [update_id in claimed for update_id, _, _ in batch]
+        async with self._engine.begin() as conn:
+            claimed = await claim_updates(conn, claims)
+            # The same update twice in one batch (a retry racing the first delivery while Redis
+            # is down): the first one has the effects.
+            committed = []
+            for update_id, _, _ in batch:
+                committed.append(update_id in claimed)
+                claimed.discard(update_id)
+            effects = [
+                e for (_, _, staged), ok in zip(batch, committed, strict=True) if ok for e in staged
+            ]
+            await _apply(conn, effects)
+        return committed
+
+
+def _first_delivery_once(batch: list[Commit]) -> bool:
+    return len({update_id for update_id, _, _ in batch}) == len(batch)
+
+
+async def _apply(conn: Any, effects: list[Effect]) -> None:
+    """Each batchable kind in one call, at the place of its first effect; the rest in order."""
+    done: set[type[Effect]] = set()
+    for effect in effects:
+        kind = type(effect)
+        if not kind.batchable:
+            await effect.apply(conn)
+        elif kind not in done:
+            done.add(kind)
+            await kind.apply_all(conn, [e for e in effects if type(e) is kind])

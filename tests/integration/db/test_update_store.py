@@ -1,0 +1,142 @@
+"""The update store commits the updates that finish together as one batch, on real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram.methods import AnswerCallbackQuery, SendMessage
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from tgbot.config import async_postgres_url
+from tgbot.db.errors import DATABASE_ERRORS
+from tgbot.db.queries.effects import FileMessage, SetLanguage
+from tgbot.db.queries.users import UserProfile
+from tgbot.services.update_store import UpdateStore
+
+
+def person(telegram_id: int) -> UserProfile:
+    return UserProfile(
+        telegram_id=telegram_id,
+        username=None,
+        first_name="S",
+        last_name=None,
+        language_code="en",
+        initial_language="en",
+    )
+
+
+def note(user_id: int, n: int, content_type: str = "text") -> FileMessage:
+    return FileMessage(
+        user_id=user_id,
+        content_type=content_type,
+        text=f"store {n}",
+        file_id=None,
+        telegram_message_id=n,
+    )
+
+
+def with_store(
+    db_url: str, scenario: Callable[[UpdateStore, AsyncEngine], Awaitable[None]]
+) -> None:
+    async def run() -> None:
+        engine = create_async_engine(async_postgres_url(db_url), pool_size=4)
+        try:
+            await scenario(UpdateStore(engine), engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+async def texts_of(engine: AsyncEngine, user_id: int) -> list[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                " WHERE c.user_id = :u ORDER BY m.id"
+            ),
+            {"u": user_id},
+        )
+        return [row.text for row in rows]
+
+
+def test_one_bad_update_does_not_fail_the_others_in_its_batch(migrated_db_url: str) -> None:
+    async def scenario(store: UpdateStore, engine: AsyncEngine) -> None:
+        users = [45_000_001, 45_000_002, 45_000_003]
+        outcomes: list[Any] = await asyncio.gather(
+            store.commit(90_000_001, person(users[0]), [note(users[0], 1)]),
+            store.commit(90_000_002, person(users[1]), [note(users[1], 2, "x" * 200)]),
+            store.commit(90_000_003, person(users[2]), [note(users[2], 3)]),
+            return_exceptions=True,
+        )
+        assert outcomes[0] is True
+        assert outcomes[2] is True
+        assert isinstance(outcomes[1], DATABASE_ERRORS)  # content_type longer than the column
+        assert await texts_of(engine, users[0]) == ["store 1"]
+        assert await texts_of(engine, users[1]) == []
+        assert await texts_of(engine, users[2]) == ["store 3"]
+        # The bad update was not claimed: a fixed redelivery would still be handled.
+        assert await store.commit(90_000_002, person(users[1]), [note(users[1], 2)]) is True
+
+    with_store(migrated_db_url, scenario)
+
+
+def test_an_update_twice_in_one_batch_has_its_effects_once(migrated_db_url: str) -> None:
+    async def scenario(store: UpdateStore, engine: AsyncEngine) -> None:
+        user = 45_000_010
+        for effects in ([note(user, 10)], [note(user, 11), SetLanguage(user, "ru")]):
+            update_id = 90_000_010 + len(effects)
+            twice = await asyncio.gather(
+                store.commit(update_id, person(user), effects),
+                store.commit(update_id, person(user), effects),
+            )
+            assert sorted(twice) == [False, True]
+        assert await texts_of(engine, user) == ["store 10", "store 11"]
+        assert (await store.load_user(person(user))).language == "ru"
+
+    with_store(migrated_db_url, scenario)
+
+
+def test_a_batch_with_other_effects_commits_them_all(migrated_db_url: str) -> None:
+    async def scenario(store: UpdateStore, engine: AsyncEngine) -> None:
+        first, second = 45_000_020, 45_000_021
+        assert await asyncio.gather(
+            store.commit(90_000_020, person(first), [note(first, 20)]),
+            store.commit(90_000_021, person(second), [SetLanguage(second, "ru")]),
+            store.commit(90_000_022, None, []),  # an update with no person behind it
+        ) == [True, True, True]
+        assert await texts_of(engine, first) == ["store 20"]
+        loaded = await asyncio.gather(
+            store.load_user(person(first)), store.load_user(person(second))
+        )
+        assert [(u.language, u.is_new) for u in loaded] == [("en", False), ("ru", False)]
+        assert (await store.load_user(person(45_000_029))).is_new
+
+    with_store(migrated_db_url, scenario)
+
+
+def test_replies_that_could_not_be_sent_go_to_the_outbox_once(migrated_db_url: str) -> None:
+    async def scenario(store: UpdateStore, engine: AsyncEngine) -> None:
+        replies: list[Any] = [
+            SendMessage(chat_id=45_000_030, text="Thanks, we got your message."),
+            AnswerCallbackQuery(callback_query_id="q1", text="Saved"),  # cannot wait
+        ]
+        assert await store.defer_replies(90_000_030, replies) == 1
+        await store.defer_replies(90_000_030, replies)  # the same update again: no second row
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT chat_id, method, payload FROM outbox"
+                        " WHERE idempotency_key LIKE 'reply:90000030:%'"
+                    )
+                )
+            ).all()
+        assert [(r.chat_id, r.method, r.payload) for r in rows] == [
+            (45_000_030, "sendMessage", {"text": "Thanks, we got your message."})
+        ]
+
+    with_store(migrated_db_url, scenario)
