@@ -32,7 +32,7 @@ READY = Gauge(
 )
 BATCH_SIZE = Histogram(
     "tgbot_batch_size",
-    "Updates carried by one round trip of a batched step (admit, load_user, commit, finish)",
+    "Updates carried by one round trip of a batched step (admit, commit, finish)",
     ["step"],
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )

@@ -1,10 +1,11 @@
 """The database side of handling updates, batched across the updates in flight.
 
-Two round trips carry an update: ``load_user`` reads the person behind it before the handler
-runs, and ``commit`` writes the update's claim, its person and the effects its handler staged,
-in one transaction. Both are batched (``services.batching``): the updates that reach the same
-step together share the statement and the transaction, so under load one commit carries many
-updates (group commit) while a lone update goes at once.
+One round trip carries an update: ``commit`` writes the update's claim, its person and the
+effects its handler staged, in one transaction, and answers with the person as the claim left
+them (their language, for the replies). It is batched (``services.batching``): the updates that
+finish together share the statement and the transaction, so under load one commit carries many
+updates (group commit) while a lone update goes at once. The effects of a banned user's update
+are not written.
 
 A batch that fails for a reason other than PostgreSQL being unavailable is committed again one
 update at a time, so one bad update cannot fail the others with it.
@@ -13,6 +14,7 @@ update at a time, so one bad update cannot fail the others with it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -24,7 +26,7 @@ from tgbot.db.driver import driver_connection
 from tgbot.db.errors import database_unavailable
 from tgbot.db.queries.effects import Effect, FileMessage, claim_and_file
 from tgbot.db.queries.updates import claim_updates
-from tgbot.db.queries.users import SeenUser, UserProfile, load_users
+from tgbot.db.queries.users import SeenUser, UserProfile
 from tgbot.delivery.enqueue import enqueue
 from tgbot.services.batching import Batcher
 
@@ -33,21 +35,28 @@ log = structlog.get_logger(__name__)
 Commit = tuple[int, UserProfile | None, Sequence[Effect]]
 
 
+@dataclass(frozen=True)
+class Committed:
+    """A committed update's person: None for an update with no person behind it."""
+
+    user: SeenUser | None
+
+
+# The result of a commit: Committed, or None when the update was processed before.
+Outcome = Committed | None
+
+
 class UpdateStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._loads: Batcher[UserProfile, SeenUser] = Batcher(self._load_batch, name="load_user")
-        self._commits: Batcher[Commit, bool] = Batcher(self._commit_batch, name="commit")
-
-    async def load_user(self, person: UserProfile) -> SeenUser:
-        """The person as the database knows them (new when it does not yet)."""
-        return await self._loads.submit(person)
+        self._commits: Batcher[Commit, Outcome] = Batcher(self._commit_batch, name="commit")
 
     async def commit(
         self, update_id: int, person: UserProfile | None, effects: Sequence[Effect]
-    ) -> bool:
-        """Claim the update, register or refresh its person and write its effects, atomically.
-        False when the update was processed before: nothing was written."""
+    ) -> Outcome:
+        """Claim the update, register or refresh its person and write its effects (unless the
+        person is banned), atomically. None when the update was processed before: nothing was
+        written."""
         return await self._commits.submit((update_id, person, effects))
 
     async def write_now(self, effect: Effect) -> None:
@@ -77,18 +86,14 @@ class UpdateStore:
                 taken += 1
         return taken
 
-    async def _load_batch(self, people: list[UserProfile]) -> list[SeenUser]:
-        async with driver_connection(self._engine) as conn:
-            return await load_users(conn, people)
-
-    async def _commit_batch(self, batch: list[Commit]) -> list[bool | BaseException]:
+    async def _commit_batch(self, batch: list[Commit]) -> list[Outcome | BaseException]:
         try:
             return list(await self._commit_together(batch))
         except Exception as exc:
             if len(batch) == 1 or database_unavailable(exc):
                 raise
             log.warning("update_store.batch_failed", size=len(batch), error=type(exc).__name__)
-        results: list[bool | BaseException] = []
+        results: list[Outcome | BaseException] = []
         for commit in batch:
             try:
                 results.extend(await self._commit_together([commit]))
@@ -96,7 +101,7 @@ class UpdateStore:
                 results.append(exc)
         return results
 
-    async def _commit_together(self, batch: list[Commit]) -> list[bool]:
+    async def _commit_together(self, batch: list[Commit]) -> list[Outcome]:
         claims = [(update_id, person) for update_id, person, _ in batch]
         if _first_delivery_once(batch) and all(
             type(effect) is FileMessage for _, _, effects in batch for effect in effects
@@ -110,20 +115,27 @@ class UpdateStore:
             ]
             async with driver_connection(self._engine) as conn:
                 claimed = await claim_and_file(conn, claims, messages)
-            return [update_id in claimed for update_id, _, _ in batch]
+            return [_outcome(claimed, update_id) for update_id, _, _ in batch]
         async with self._engine.begin() as conn:
             claimed = await claim_updates(conn, claims)
             # The same update twice in one batch (a retry racing the first delivery while Redis
             # is down): the first one has the effects.
-            committed = []
-            for update_id, _, _ in batch:
-                committed.append(update_id in claimed)
-                claimed.discard(update_id)
+            outcomes = [_outcome(claimed, update_id) for update_id, _, _ in batch]
             effects = [
-                e for (_, _, staged), ok in zip(batch, committed, strict=True) if ok for e in staged
+                effect
+                for (_, _, staged), outcome in zip(batch, outcomes, strict=True)
+                if outcome is not None and not (outcome.user and outcome.user.is_banned)
+                for effect in staged
             ]
             await _apply(conn, effects)
-        return committed
+        return outcomes
+
+
+def _outcome(claimed: dict[int, SeenUser | None], update_id: int) -> Outcome:
+    """The update's outcome; taken from ``claimed``, so that a second copy of it is a duplicate."""
+    if update_id not in claimed:
+        return None
+    return Committed(claimed.pop(update_id))
 
 
 def _first_delivery_once(batch: list[Commit]) -> bool:

@@ -18,7 +18,7 @@ from tests.support.waiting import async_wait_until
 from tgbot.config import async_postgres_url
 from tgbot.db.queries.effects import FileMessage, claim_and_file
 from tgbot.db.queries.updates import claim_updates
-from tgbot.db.queries.users import UserProfile, load_users
+from tgbot.db.queries.users import UserProfile
 
 ROUNDS = 30
 
@@ -54,11 +54,15 @@ def test_update_statements_survive_statement_preparation(migrated_db_url: str) -
                 senders = [users[0], users[1], users[2], users[i % 3]]
                 claims = [(u, profile(s)) for u, s in zip(update_ids, senders, strict=True)]
                 messages = [(u, message(s, u)) for u, s in zip(update_ids, senders, strict=True)]
-                seen = await load_users(conn, [profile(s) for s in senders])
-                assert all(user.is_new == (i == 0) for user in seen)
-                assert await claim_and_file(conn, claims, messages) == set(update_ids)
+                claimed = await claim_and_file(conn, claims, messages)
+                assert sorted(claimed) == update_ids
+                for update_id, sender in zip(update_ids, senders, strict=True):
+                    user = claimed[update_id]
+                    assert user is not None
+                    assert user.telegram_id == sender
+                    assert user.is_new == (i == 0)
                 again = [(u, profile(p.telegram_id, "Changed")) for u, p in claims if p]
-                assert await claim_and_file(conn, again, messages) == set()
+                assert await claim_and_file(conn, again, messages) == {}
             per_user = await conn.fetch(
                 "SELECT c.user_id, count(DISTINCT c.id) AS threads, count(*) AS messages"
                 " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
@@ -94,10 +98,10 @@ def test_the_transaction_path_claims_and_files_under_generic_plans(migrated_db_u
                     user_id = 44_000_000 + i % 3
                     async with conn.begin():
                         claimed = await claim_updates(conn, [(79_000_000 + i, profile(user_id))])
-                        assert claimed == {79_000_000 + i}
+                        assert list(claimed) == [79_000_000 + i]
                         await FileMessage.apply_all(conn, [message(user_id, i)])
                     async with conn.begin():
-                        assert await claim_updates(conn, [(79_000_000 + i, None)]) == set()
+                        assert await claim_updates(conn, [(79_000_000 + i, None)]) == {}
                 counts = await conn.execute(
                     text(
                         "SELECT c.user_id, count(*) FROM messages m JOIN conversations c"

@@ -14,7 +14,7 @@ from tgbot.config import async_postgres_url
 from tgbot.db.errors import DATABASE_ERRORS
 from tgbot.db.queries.effects import FileMessage, SetLanguage
 from tgbot.db.queries.users import UserProfile
-from tgbot.services.update_store import UpdateStore
+from tgbot.services.update_store import Committed, UpdateStore
 
 
 def person(telegram_id: int) -> UserProfile:
@@ -72,14 +72,14 @@ def test_one_bad_update_does_not_fail_the_others_in_its_batch(migrated_db_url: s
             store.commit(90_000_003, person(users[2]), [note(users[2], 3)]),
             return_exceptions=True,
         )
-        assert outcomes[0] is True
-        assert outcomes[2] is True
+        assert isinstance(outcomes[0], Committed)
+        assert isinstance(outcomes[2], Committed)
         assert isinstance(outcomes[1], DATABASE_ERRORS)  # content_type longer than the column
         assert await texts_of(engine, users[0]) == ["store 1"]
         assert await texts_of(engine, users[1]) == []
         assert await texts_of(engine, users[2]) == ["store 3"]
         # The bad update was not claimed: a fixed redelivery would still be handled.
-        assert await store.commit(90_000_002, person(users[1]), [note(users[1], 2)]) is True
+        assert await store.commit(90_000_002, person(users[1]), [note(users[1], 2)]) is not None
 
     with_store(migrated_db_url, scenario)
 
@@ -93,9 +93,12 @@ def test_an_update_twice_in_one_batch_has_its_effects_once(migrated_db_url: str)
                 store.commit(update_id, person(user), effects),
                 store.commit(update_id, person(user), effects),
             )
-            assert sorted(twice) == [False, True]
+            assert [outcome is None for outcome in twice] == [False, True]
         assert await texts_of(engine, user) == ["store 10", "store 11"]
-        assert (await store.load_user(person(user))).language == "ru"
+        again = await store.commit(90_000_019, person(user), [])
+        assert again is not None
+        assert again.user is not None
+        assert again.user.language == "ru"
 
     with_store(migrated_db_url, scenario)
 
@@ -103,17 +106,48 @@ def test_an_update_twice_in_one_batch_has_its_effects_once(migrated_db_url: str)
 def test_a_batch_with_other_effects_commits_them_all(migrated_db_url: str) -> None:
     async def scenario(store: UpdateStore, engine: AsyncEngine) -> None:
         first, second = 45_000_020, 45_000_021
-        assert await asyncio.gather(
+        outcomes = await asyncio.gather(
             store.commit(90_000_020, person(first), [note(first, 20)]),
             store.commit(90_000_021, person(second), [SetLanguage(second, "ru")]),
             store.commit(90_000_022, None, []),  # an update with no person behind it
-        ) == [True, True, True]
-        assert await texts_of(engine, first) == ["store 20"]
-        loaded = await asyncio.gather(
-            store.load_user(person(first)), store.load_user(person(second))
         )
-        assert [(u.language, u.is_new) for u in loaded] == [("en", False), ("ru", False)]
-        assert (await store.load_user(person(45_000_029))).is_new
+        # Each with its person as the claim found them: new, before the update's own effects.
+        assert [(o.user.language, o.user.is_new) if o and o.user else o for o in outcomes] == [
+            ("en", True),
+            ("en", True),
+            Committed(user=None),
+        ]
+        assert await texts_of(engine, first) == ["store 20"]
+        later = await store.commit(90_000_023, person(second), [])
+        assert later is not None
+        assert later.user is not None
+        assert (later.user.language, later.user.is_new) == ("ru", False)
+
+    with_store(migrated_db_url, scenario)
+
+
+def test_a_banned_users_update_writes_nothing_but_its_claim(migrated_db_url: str) -> None:
+    async def scenario(store: UpdateStore, engine: AsyncEngine) -> None:
+        user = 45_000_040
+        assert await store.commit(90_000_040, person(user), [note(user, 40)]) is not None
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE tg_users SET is_banned = true WHERE telegram_id = :u"), {"u": user}
+            )
+        for update_id, effects in (
+            (90_000_041, [note(user, 41)]),  # the one-statement path
+            (90_000_042, [note(user, 42), SetLanguage(user, "ru")]),  # the transaction path
+        ):
+            outcome = await store.commit(update_id, person(user), effects)
+            assert outcome is not None
+            assert outcome.user is not None
+            assert outcome.user.is_banned
+        assert await texts_of(engine, user) == ["store 40"]
+        async with engine.connect() as conn:
+            language = await conn.scalar(
+                text("SELECT language FROM tg_users WHERE telegram_id = :u"), {"u": user}
+            )
+        assert language == "en"
 
     with_store(migrated_db_url, scenario)
 

@@ -10,8 +10,6 @@ from aiogram.types import Message, TelegramObject
 
 from tgbot.bot.context import UpdateContext
 from tgbot.bot.work import UpdateWork
-from tgbot.db.queries.users import SeenUser
-from tgbot.services.texts import TextService
 from tgbot.services.throttle import Throttle, ThrottleDecision
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -22,20 +20,18 @@ class ThrottlingMiddleware(BaseMiddleware):
         self._throttle = throttle
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        user: SeenUser | None = data.get("user")
-        if not isinstance(event, Message) or user is None:
+        if not isinstance(event, Message) or event.from_user is None:
             return await handler(event, data)
         # The webhook counted the message when it admitted the update; polling counts it here.
         decision: ThrottleDecision | None = data.get("throttle_decision")
         if decision is None:
-            decision = await self._throttle.hit(user.telegram_id)
+            decision = await self._throttle.hit(event.from_user.id)
         if decision.allowed:
             return await handler(event, data)
         context: UpdateContext | None = data.get("update_context")
         if context is not None:
             context.ignored = "throttled"
-        if decision.notify:
-            texts: TextService = data["texts"]
+        if decision.notify:  # a banned user's reply is dropped at the commit
             work: UpdateWork = data["work"]
-            work.reply(event.answer(await texts.get("throttled", user.language)))
+            work.answer(event, "throttled")
         return None

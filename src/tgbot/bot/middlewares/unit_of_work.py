@@ -1,11 +1,14 @@
-"""One update, one unit of work: read its person, let the handler decide, commit, then reply.
+"""One update, one unit of work: let the handler decide, commit, then reply.
 
-Before the handler: the person behind the update as the database knows them (``user``); updates
-with no person behind them (or a bot) and banned users get no handler. The handler stages its
-effects and replies on ``work``; the effects commit in one transaction with the update's claim
-and its person's registration (``services.update_store``, batched with the updates finishing
-together). Only then do the replies go out, so a duplicate delivery — which the claim finds —
-neither writes nor replies.
+The handler stages its effects and replies on ``work``; the effects commit in one transaction
+with the update's claim and its person's registration (``services.update_store``, batched with
+the updates finishing together), and the commit answers with the person as it found them. Only
+then are the replies rendered in their language and sent, so a duplicate delivery — which the
+claim finds — neither writes nor replies. A banned person's update writes nothing but the claim
+and gets no reply; an update with no person behind it (or from a bot) gets no handler.
+
+In webhook mode the handler waits for the admission (Redis: dedup and throttle count) that the
+webhook started; a delivery Redis already knows goes no further.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from aiogram.types import TelegramObject, Update, User
 from tgbot.bot.context import UpdateContext
 from tgbot.bot.replies import ReplySender
 from tgbot.bot.work import UpdateWork
-from tgbot.db.queries.users import SeenUser, UserProfile
+from tgbot.db.queries.users import UserProfile
 from tgbot.metrics import DEDUP_HITS
 from tgbot.services.admission import Admission
 from tgbot.services.dedup import Seen
@@ -38,57 +41,36 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         context: UpdateContext = data.get("update_context") or UpdateContext()
-        person = _person(data.get("event_from_user"), data["texts"])
-        # The person is read while the webhook's admission (Redis) is under way.
-        loading = asyncio.ensure_future(self._store.load_user(person)) if person else None
+        texts: TextService = data["texts"]
         admission: asyncio.Future[Admission] | None = data.get("admission")
         if admission is not None:
-            admitted = await _unless_failed(admission, loading)
+            admitted = await admission
             if admitted.seen is Seen.DONE or admitted.seen is Seen.IN_FLIGHT:
-                _drop(loading)  # handled before, or being handled elsewhere: nothing to do
-                return None
+                return None  # handled before, or being handled elsewhere: nothing to do
             data["throttle_decision"] = admitted.throttle
-        work = UpdateWork()
+        person = _person(data.get("event_from_user"), texts)
+        work = UpdateWork(texts)
         result = None
-        if loading is None:
+        if person is None:
             # Every handler serves a person (a message without "from", or from a bot, has none).
             context.ignored = "no_user"
         else:
-            user = await loading
-            if user.is_banned:
-                context.ignored = "banned"
-            else:
-                data["user"] = user
-                data["work"] = work
-                result = await handler(event, data)
-        if not await self._store.commit(event.update_id, person, work.effects):
+            data["work"] = work
+            result = await handler(event, data)
+        committed = await self._store.commit(event.update_id, person, work.effects)
+        if committed is None:
             DEDUP_HITS.labels("database").inc()
             context.duplicate = True
             return None
-        if work.replies:
+        user = committed.user
+        if user is not None and user.is_banned:
+            context.ignored = "banned"  # nothing written, nothing said
+            return None
+        if user is not None and work.replies:
             await self._replies.send(
-                work.replies,
-                update_id=event.update_id,
-                user_id=person.telegram_id if person is not None else None,
+                await work.render(user), update_id=event.update_id, user_id=user.telegram_id
             )
         return result
-
-
-async def _unless_failed(
-    admission: asyncio.Future[Admission], loading: asyncio.Future[SeenUser] | None
-) -> Admission:
-    try:
-        return await admission
-    except BaseException:
-        _drop(loading)
-        raise
-
-
-def _drop(loading: asyncio.Future[SeenUser] | None) -> None:
-    """Stop waiting for a read nobody needs (its failure, if any, is nobody's news)."""
-    if loading is not None:
-        loading.cancel()
-        loading.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 def _person(tg_user: User | None, texts: TextService) -> UserProfile | None:

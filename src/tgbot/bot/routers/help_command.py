@@ -8,13 +8,11 @@ from aiogram.types import Message
 
 from tgbot.bot.filters import PrivateChat
 from tgbot.bot.work import UpdateWork
-from tgbot.db.queries.users import SeenUser
-from tgbot.services.texts import TextService
 
 router = Router(name="help")
 router.message.filter(PrivateChat())
 
 
 @router.message(Command("help"))
-async def show_help(message: Message, user: SeenUser, work: UpdateWork, texts: TextService) -> None:
-    work.reply(message.answer(await texts.get("help", user.language)))
+async def show_help(message: Message, work: UpdateWork) -> None:
+    work.answer(message, "help")

@@ -11,7 +11,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from tgbot.bot.filters import PrivateChat
 from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.effects import SetLanguage
-from tgbot.db.queries.users import SeenUser
 from tgbot.services.texts import TextService
 from tgbot.texts_defaults import SUPPORTED_LANGUAGES
 
@@ -32,22 +31,19 @@ def language_keyboard() -> InlineKeyboardMarkup:
 
 
 @router.message(Command("language"), PrivateChat())
-async def ask_language(
-    message: Message, user: SeenUser, work: UpdateWork, texts: TextService
-) -> None:
-    prompt = await texts.get("language_prompt", user.language)
-    work.reply(message.answer(prompt, reply_markup=language_keyboard()))
+async def ask_language(message: Message, work: UpdateWork) -> None:
+    work.answer(message, "language_prompt", options={"reply_markup": language_keyboard()})
 
 
 @router.callback_query(LanguageChoice.filter(F.code.in_(SUPPORTED_LANGUAGES)))
 async def choose_language(
     query: CallbackQuery,
     callback_data: LanguageChoice,
-    user: SeenUser,
     work: UpdateWork,
     texts: TextService,
 ) -> None:
-    work.write(SetLanguage(telegram_id=user.telegram_id, language=callback_data.code))
+    work.write(SetLanguage(telegram_id=query.from_user.id, language=callback_data.code))
+    # In the language chosen, whatever the user's was.
     confirmation = await texts.get("language_saved", callback_data.code)
     work.reply(query.answer(confirmation))
     if isinstance(query.message, Message):

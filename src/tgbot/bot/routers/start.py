@@ -9,8 +9,6 @@ from aiogram.types import Message
 from tgbot.bot.filters import PrivateChat
 from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.effects import RememberStartPayload
-from tgbot.db.queries.users import SeenUser
-from tgbot.services.texts import TextService
 
 router = Router(name="start")
 router.message.filter(PrivateChat())
@@ -22,12 +20,10 @@ MAX_PAYLOAD = 64
 async def start(
     message: Message,
     command: CommandObject,
-    user: SeenUser,
     work: UpdateWork,
-    texts: TextService,
 ) -> None:
+    assert message.from_user is not None  # the unit of work runs handlers for people only
     if command.args:
         payload = command.args.strip()[:MAX_PAYLOAD]
-        work.write(RememberStartPayload(telegram_id=user.telegram_id, payload=payload))
-    name = message.from_user.first_name if message.from_user else ""
-    work.reply(message.answer(await texts.get("start", user.language, name=name)))
+        work.write(RememberStartPayload(telegram_id=message.from_user.id, payload=payload))
+    work.answer(message, "start", name=message.from_user.first_name)

@@ -9,24 +9,23 @@ from aiogram.types import Message
 from tgbot.bot.filters import PrivateChat
 from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.effects import SetSubscribed
-from tgbot.db.queries.users import SeenUser
-from tgbot.services.texts import TextService
 
 router = Router(name="subscription")
 router.message.filter(PrivateChat())
 
 
 @router.message(Command("subscribe"))
-async def subscribe(message: Message, user: SeenUser, work: UpdateWork, texts: TextService) -> None:
-    work.write(SetSubscribed(telegram_id=user.telegram_id, subscribed=True))
-    key = "already_subscribed" if user.is_subscribed else "subscribed"
-    work.reply(message.answer(await texts.get(key, user.language)))
+async def subscribe(message: Message, work: UpdateWork) -> None:
+    assert message.from_user is not None  # the unit of work runs handlers for people only
+    work.write(SetSubscribed(telegram_id=message.from_user.id, subscribed=True))
+    # The user as the commit found them, before this update's effect.
+    work.answer(message, lambda user: "already_subscribed" if user.is_subscribed else "subscribed")
 
 
 @router.message(Command("unsubscribe"))
-async def unsubscribe(
-    message: Message, user: SeenUser, work: UpdateWork, texts: TextService
-) -> None:
-    work.write(SetSubscribed(telegram_id=user.telegram_id, subscribed=False))
-    key = "unsubscribed" if user.is_subscribed else "already_unsubscribed"
-    work.reply(message.answer(await texts.get(key, user.language)))
+async def unsubscribe(message: Message, work: UpdateWork) -> None:
+    assert message.from_user is not None  # the unit of work runs handlers for people only
+    work.write(SetSubscribed(telegram_id=message.from_user.id, subscribed=False))
+    work.answer(
+        message, lambda user: "unsubscribed" if user.is_subscribed else "already_unsubscribed"
+    )

@@ -8,8 +8,6 @@ from aiogram.types import Message
 from tgbot.bot.filters import PrivateChat
 from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.effects import FileMessage
-from tgbot.db.queries.users import SeenUser
-from tgbot.services.texts import TextService
 
 router = Router(name="support")
 router.message.filter(PrivateChat())
@@ -33,16 +31,15 @@ def media_file_id(message: Message) -> str | None:
 
 
 @router.message()
-async def take_support_message(
-    message: Message, user: SeenUser, work: UpdateWork, texts: TextService
-) -> None:
+async def take_support_message(message: Message, work: UpdateWork) -> None:
+    assert message.from_user is not None  # the unit of work runs handlers for people only
     work.write(
         FileMessage(
-            user_id=user.telegram_id,
+            user_id=message.from_user.id,
             content_type=getattr(message.content_type, "value", str(message.content_type)),
             text=message.text if message.text is not None else message.caption,
             file_id=media_file_id(message),
             telegram_message_id=message.message_id,
         )
     )
-    work.reply(message.answer(await texts.get("message_received", user.language)))
+    work.answer(message, "message_received")

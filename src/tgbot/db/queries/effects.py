@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.db.driver import DriverStatement
 from tgbot.db.queries.conversations import FILE_CTES, FILE_MESSAGES, message_parameters
-from tgbot.db.queries.updates import CLAIM_CTES, claim_parameters
+from tgbot.db.queries.updates import CLAIM_CTES, CLAIMED, claim_parameters, claimed_users
 from tgbot.db.queries.users import (
+    SeenUser,
     UserProfile,
     remember_start_payload,
     set_blocked,
@@ -42,11 +43,15 @@ class Effect:
 
 
 # The hot path in one statement: claim a batch of updates, register their people and file the
-# messages of the claimed ones (services.update_store uses it when messages are all there is).
+# messages of the claimed ones whose senders are not banned (services.update_store uses it when
+# messages are all there is).
 CLAIM_AND_FILE = text(
     f"WITH {CLAIM_CTES}, "  # noqa: S608 - SQL built from constants only
-    + FILE_CTES.format(only_claimed="WHERE update_id IN (SELECT update_id FROM claimed)")
-    + " SELECT update_id FROM claimed"
+    + FILE_CTES.format(
+        only_claimed="WHERE update_id IN (SELECT update_id FROM claimed)"
+        " AND user_id IN (SELECT telegram_id FROM seen WHERE NOT is_banned)"
+    )
+    + CLAIMED
 )
 _CLAIM_AND_FILE = DriverStatement(CLAIM_AND_FILE)
 
@@ -75,14 +80,14 @@ async def claim_and_file(
     conn: asyncpg.Connection,
     claims: list[tuple[int, UserProfile | None]],
     messages: list[tuple[int, FileMessage]],
-) -> set[int]:
+) -> dict[int, SeenUser | None]:
     """``queries.updates.claim_updates`` and the messages of the updates it claims, one
     statement on the driver's connection (``db.driver``), atomic on its own. ``messages``
     pairs each with its update id."""
     rows = await _CLAIM_AND_FILE.fetch(
         conn, {**claim_parameters(claims), **message_parameters(messages)}
     )
-    return {int(row["update_id"]) for row in rows}
+    return claimed_users(rows)
 
 
 @dataclass(frozen=True)

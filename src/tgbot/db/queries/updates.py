@@ -9,13 +9,14 @@ PostgreSQL ON CONFLICT construct.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, func, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.db.models import ProcessedUpdate
-from tgbot.db.queries.users import UserProfile
+from tgbot.db.queries.users import SeenUser, UserProfile
 
 # For the updates committed together (services.update_store): claim every id,
 # register or refresh the people behind the claimed ones (the latest update of a person wins;
@@ -49,10 +50,17 @@ CLAIM_CTES = """
             last_name = excluded.last_name,
             language_code = excluded.language_code,
             last_seen_at = now()
-        RETURNING telegram_id
+        RETURNING telegram_id, language, is_banned, is_subscribed, (xmax = 0) AS is_new
     )
 """
-CLAIM_UPDATES = text(f"WITH {CLAIM_CTES} SELECT update_id FROM claimed")  # noqa: S608 - constants
+# Each claimed update with its person as the claim left them (before the update's effects).
+CLAIMED = """
+    SELECT claimed.update_id, seen.telegram_id, seen.language, seen.is_banned, seen.is_subscribed,
+        seen.is_new
+    FROM claimed JOIN claim_input USING (update_id)
+    LEFT JOIN seen ON seen.telegram_id = claim_input.telegram_id
+"""
+CLAIM_UPDATES = text(f"WITH {CLAIM_CTES} {CLAIMED}")
 
 
 def claim_parameters(claims: list[tuple[int, UserProfile | None]]) -> dict[str, list[Any]]:
@@ -68,14 +76,32 @@ def claim_parameters(claims: list[tuple[int, UserProfile | None]]) -> dict[str, 
     }
 
 
+def claimed_users(rows: Iterable[Any]) -> dict[int, SeenUser | None]:
+    """The rows of a CLAIMED select (mappings or asyncpg records): each update id claimed now,
+    with its person (None for an update with no person behind it)."""
+    claimed: dict[int, SeenUser | None] = {}
+    for row in rows:
+        user = None
+        if row["telegram_id"] is not None:
+            user = SeenUser(
+                telegram_id=row["telegram_id"],
+                language=row["language"],
+                is_banned=row["is_banned"],
+                is_subscribed=row["is_subscribed"],
+                is_new=bool(row["is_new"]),
+            )
+        claimed[int(row["update_id"])] = user
+    return claimed
+
+
 async def claim_updates(
     conn: AsyncConnection, claims: list[tuple[int, UserProfile | None]]
-) -> set[int]:
+) -> dict[int, SeenUser | None]:
     """Claim updates and register or refresh their people in the caller's transaction: one
-    statement for the whole batch. Returns the update ids claimed now (the others were
-    processed before, and their people are left alone)."""
+    statement for the whole batch. Returns the update ids claimed now, each with its person
+    (the others were processed before, and their people are left alone)."""
     result = await conn.execute(CLAIM_UPDATES, claim_parameters(claims))
-    return {int(row.update_id) for row in result}
+    return claimed_users(result.mappings())
 
 
 async def prune_processed_updates(conn: AsyncConnection, *, older_than: dt.timedelta) -> int:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-from sqlalchemy import text, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tgbot.db.driver import DriverStatement
 from tgbot.db.models import TelegramUser
 
 
@@ -36,45 +34,6 @@ class SeenUser:
     is_banned: bool
     is_subscribed: bool
     is_new: bool
-
-
-LOAD_USERS = text(
-    "SELECT telegram_id, language, is_banned, is_subscribed FROM tg_users "
-    "WHERE telegram_id = ANY(CAST(:telegram_ids AS bigint[]))"
-)
-_LOAD_USERS = DriverStatement(LOAD_USERS)
-
-
-async def load_users(conn: asyncpg.Connection, profiles: list[UserProfile]) -> list[SeenUser]:
-    """The people behind a batch of updates as the database knows them, one statement on the
-    driver's connection (``db.driver``); a person it does not know yet is new, with the language
-    they would start with."""
-    rows = await _LOAD_USERS.fetch(conn, {"telegram_ids": [p.telegram_id for p in profiles]})
-    known = {row["telegram_id"]: row for row in rows}
-    users = []
-    for profile in profiles:
-        row = known.get(profile.telegram_id)
-        if row is None:
-            users.append(
-                SeenUser(
-                    telegram_id=profile.telegram_id,
-                    language=profile.initial_language,
-                    is_banned=False,
-                    is_subscribed=False,
-                    is_new=True,
-                )
-            )
-        else:
-            users.append(
-                SeenUser(
-                    telegram_id=row["telegram_id"],
-                    language=row["language"],
-                    is_banned=row["is_banned"],
-                    is_subscribed=row["is_subscribed"],
-                    is_new=False,
-                )
-            )
-    return users
 
 
 async def set_language(conn: AsyncConnection, *, telegram_id: int, language: str) -> None:
