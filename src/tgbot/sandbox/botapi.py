@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from typing import Any
@@ -158,7 +157,7 @@ class BotApi:
             time=time.time(),
             method=method,
             chat_id=chat_id,
-            params=_jsonable(params),
+            params=params,
             ok=error is None,
             error_code=None if error is None else error.code,
             result=result,
@@ -171,15 +170,3 @@ class BotApi:
             ok=error is None,
             error_code=None if error is None else error.code,
         )
-
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if _is_json(v) else str(v) for k, v in params.items()}
-
-
-def _is_json(value: Any) -> bool:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True

@@ -136,7 +136,7 @@ class ControlApi:
     async def user_callback(self, request: web.Request) -> web.Response:
         user_id = _user_id(request)
         body: CallbackIn = _parse(CallbackIn, await _body(request))
-        message = self.state.messages.get((user_id, body.message_id))
+        message = self.state.message(user_id, body.message_id)
         if message is None:
             return _error(404, "no such message in this user's chat")
         user = self.state.users.get(user_id) or self.state.upsert_user(user_id)
@@ -180,11 +180,7 @@ class ControlApi:
             chat_id = int(request.match_info["chat_id"])
         except ValueError:
             return _error(400, "chat_id must be an integer")
-        messages = sorted(
-            (m for (chat, _), m in self.state.messages.items() if chat == chat_id),
-            key=lambda m: int(m["message_id"]),
-        )
-        return web.json_response({"messages": messages})
+        return web.json_response({"messages": self.state.chat_messages(chat_id)})
 
     async def raw_update(self, request: web.Request) -> web.Response:
         body = await _body(request)

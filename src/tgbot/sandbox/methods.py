@@ -122,7 +122,7 @@ _COPYABLE = ("text", "entities", "photo", "document", "caption", "caption_entiti
 
 async def copy_message(call: Call) -> JsonDict:
     p = call.params
-    source = call.state.messages.get((p["from_chat_id"], p["message_id"]))
+    source = call.state.message(p["from_chat_id"], p["message_id"])
     if source is None:
         raise bad_request("message to copy not found")
     content = {k: source[k] for k in _COPYABLE if k in source}
@@ -139,8 +139,7 @@ async def edit_message_text(call: Call) -> JsonDict | bool:
         return True
     if "chat_id" not in p or "message_id" not in p:
         raise bad_request("message identifier is not specified")
-    key = (call.chat_id(), p["message_id"])
-    message = call.state.messages.get(key)
+    message = call.state.message(call.chat_id(), p["message_id"])
     if message is None or message.get("from", {}).get("id") != call.state.bot["id"]:
         raise bad_request("message to edit not found")
     if "text" not in message:

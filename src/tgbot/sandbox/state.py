@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -108,7 +109,9 @@ class SandboxState:
         self.config = config
         self.bot: JsonDict = self.bot_user(config.sandbox_bot_id)
         self.users: dict[int, JsonDict] = {}
-        self.messages: dict[tuple[int, int], JsonDict] = {}
+        # As JSON text, for the reason given in recorder.py: a sandbox that has seen a million
+        # messages must not pause for the collector to walk them.
+        self._messages: dict[tuple[int, int], str] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self.callback_queries: dict[str, int] = {}
         self.commands: list[JsonDict] = []
@@ -169,8 +172,18 @@ class SandboxState:
 
     # --- messages -------------------------------------------------------------------
     def store(self, message: JsonDict) -> JsonDict:
-        self.messages[(message["chat"]["id"], message["message_id"])] = message
+        self._messages[(message["chat"]["id"], message["message_id"])] = json.dumps(message)
         return message
+
+    def message(self, chat_id: int, message_id: int) -> JsonDict | None:
+        """A copy of the message as stored (edits applied), or None."""
+        stored = self._messages.get((chat_id, message_id))
+        return None if stored is None else dict(json.loads(stored))
+
+    def chat_messages(self, chat_id: int) -> list[JsonDict]:
+        """The chat's messages, oldest first."""
+        ids = sorted(message_id for chat, message_id in self._messages if chat == chat_id)
+        return [dict(json.loads(self._messages[(chat_id, message_id)])) for message_id in ids]
 
     def bot_message(self, chat_id: int, content: JsonDict) -> JsonDict:
         message: JsonDict = {

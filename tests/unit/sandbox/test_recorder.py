@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+
 from tgbot.sandbox.recorder import Recorder, max_in_window
 
 
@@ -41,3 +43,26 @@ def test_clear_keeps_sequence_numbers_growing() -> None:
     rec.clear()
     record(rec, 9.0, "getMe", 0)
     assert [c.seq for c in rec.calls()] == [4]
+
+
+def test_the_collector_does_not_walk_the_recorded_history() -> None:
+    """A long history must not make every full collection (an event-loop pause) longer."""
+    rec = Recorder(max_calls=1000)
+    for n in range(1000):
+        rec.record(
+            time=float(n),
+            method="sendMessage",
+            chat_id=n,
+            params={"chat_id": n, "text": "hi", "reply_markup": {"inline_keyboard": [[]]}},
+            ok=True,
+            error_code=None,
+            result={"message_id": n, "chat": {"id": n}},
+        )
+    gc.collect()
+    assert not any(gc.is_tracked(kept) for kept in rec._calls)
+    calls = rec.calls()
+    assert calls[7].public()["params"]["reply_markup"] == {"inline_keyboard": [[]]}
+    assert calls[7].public()["result"] == {"message_id": 7, "chat": {"id": 7}}
+    # A value JSON cannot hold is recorded as its text.
+    rec.record(time=0, method="x", chat_id=None, params={"f": b"\x00"}, ok=True, error_code=None)
+    assert rec.calls()[-1].public()["params"] == {"f": "b'\\x00'"}
