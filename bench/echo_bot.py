@@ -8,7 +8,6 @@ and runs on the same event loop (uvloop).
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
 
 import uvloop
 from aiogram import Bot, Dispatcher, Router
@@ -25,14 +24,8 @@ async def echo(message: Message) -> None:
     await message.answer(message.text or "?")
 
 
-def serve(
-    port: int,
-    api_base: str,
-    token: str,
-    router: Router,
-    on_startup: Callable[[Dispatcher], Awaitable[None]] | None = None,
-) -> None:
-    """A webhook app that acknowledges an update once ``router`` handled it (also floor_bot.py)."""
+def serve(port: int, api_base: str, token: str, router: Router) -> None:
+    """A webhook app that acknowledges an update once ``router`` handled it."""
     bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
     dp = Dispatcher()
     dp.include_router(router)
@@ -45,12 +38,7 @@ def serve(
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    async def start(app: web.Application) -> None:
-        if on_startup is not None:
-            await on_startup(dp)
-
     app = web.Application()
-    app.on_startup.append(start)
     app.router.add_post("/telegram/webhook", webhook)
     app.router.add_get("/readyz", healthz)
     web.run_app(

@@ -240,8 +240,6 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     print("| | ceiling | p50 / p99 at the ceiling | at half rate p50 / p99 | bot CPU per update |")
     print("| --- | --- | --- | --- | --- |")
     bots = [("echo", "bare echo"), ("tgbot", "`tgbot serve`")]
-    if "floor" in rounds[0]:
-        bots.append(("floor", "floor (`bench/floor_bot.py`)"))
     for bot, label in bots:
         figures = {
             "updates_per_s": median(bot, "ceiling", "updates_per_s"),
@@ -280,11 +278,6 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "CPU-efficiency ratio (echo CPU per update / tgbot CPU per update): "
         f"{summary['cpu_ratio']:.2f}"
     )
-    if "floor" in summary:
-        summary["floor_ratio"] = (
-            summary["floor"]["updates_per_s"] / summary["echo"]["updates_per_s"]
-        )
-        print(f"throughput ratio floor/echo: {summary['floor_ratio']:.2f}")
     return summary
 
 
@@ -300,11 +293,6 @@ def main() -> None:
         "--bot-log-level",
         default="WARNING",
         help="tgbot serve's LOG_LEVEL (INFO, its default, logs a JSON line per update)",
-    )
-    parser.add_argument(
-        "--floor",
-        action="store_true",
-        help="also measure bench/floor_bot.py: the least any design on this stack can do",
     )
     parser.add_argument(
         "--profile",
@@ -350,19 +338,8 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        floor = None
-        floor_port = free_port()
-        if args.floor:
-            floor = subprocess.Popen(
-                [sys.executable, str(ROOT / "bench" / "floor_bot.py"), str(floor_port),
-                 sandbox_url, TOKEN, db_url, redis_url],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )  # fmt: skip
         try:
             sandbox.wait_http(f"{sandbox_url}/sandbox/stats", timeout=120)
-            if floor is not None:
-                _wait_echo(floor_port)
             bot.wait_http(f"http://127.0.0.1:{bot_port}/readyz", timeout=120)
             _wait_echo(echo_port)
             assert bot.proc is not None
@@ -384,23 +361,12 @@ def main() -> None:
                         "tgbot serve", bot_url, args, 100_000_000 + r * 5_000_000, bot_pids, profile
                     ),
                 }
-                if floor is not None:
-                    result["floor"] = measure(
-                        "floor",
-                        f"http://127.0.0.1:{floor_port}/telegram/webhook",
-                        args,
-                        200_000_000 + r * 5_000_000,
-                        {"bot": floor.pid, "sandbox": sandbox.proc.pid},
-                        profile,
-                    )
                 rounds.append(result)
         finally:
             bot.stop()
             sandbox.stop()
-            for process in (echo, floor):
-                if process is not None:
-                    process.terminate()
-                    process.wait(10)
+            echo.terminate()
+            echo.wait(10)
         summary = summarise(rounds)
         report = {
             "machine": {
