@@ -14,22 +14,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import structlog
-from aiogram.client.default import Default
 from aiogram.methods import TelegramMethod
 
 from tgbot.db.errors import DATABASE_ERRORS
 from tgbot.db.queries.effects import SetBlocked
-from tgbot.delivery.sender import HttpSender, Kind
+from tgbot.delivery.sender import HttpSender, Kind, method_parameters
 from tgbot.services.update_store import UpdateStore
 
 log = structlog.get_logger(__name__)
-
-
-def parameters(method: TelegramMethod[Any]) -> dict[str, Any]:
-    """The method's Bot API parameters as JSON; fields left to the bot's defaults stay unset
-    (this bot sets no defaults: Telegram's apply)."""
-    unset = {name for name, value in method if isinstance(value, Default)}
-    return method.model_dump(mode="json", exclude_none=True, exclude=unset)
 
 
 class ReplySender:
@@ -46,7 +38,7 @@ class ReplySender:
         if self._http is None:  # its aiohttp session belongs to the running event loop
             self._http = HttpSender(*self._http_args)
         for index, method in enumerate(replies):
-            outcome = await self._http.call(method.__api_method__, parameters(method))
+            outcome = await self._http.call(method.__api_method__, method_parameters(method))
             if outcome.kind is Kind.SENT:
                 continue
             if outcome.kind is Kind.BLOCKED:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import aiogram.methods
 import aiohttp
 from aiogram import Bot
+from aiogram.client.default import Default
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     ClientDecodeError,
@@ -67,6 +68,13 @@ def method_class(name: str) -> type[TelegramMethod[Any]]:
 
 def build_method(name: str, chat_id: int, payload: dict[str, Any]) -> TelegramMethod[Any]:
     return method_class(name).model_validate({**payload, "chat_id": chat_id})
+
+
+def method_parameters(method: TelegramMethod[Any]) -> dict[str, Any]:
+    """An aiogram method's Bot API parameters as JSON (the reverse of ``build_method``). Fields
+    left to the bot's defaults stay unset: this project sets no defaults, so Telegram's apply."""
+    unset = {name for name, value in method if isinstance(value, Default)}
+    return method.model_dump(mode="json", exclude_none=True, exclude=unset)
 
 
 def make_bot(token: str, api_base: str, connection_limit: int, timeout: float = 30.0) -> Bot:

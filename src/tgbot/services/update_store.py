@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from aiogram.client.default import Default
 from aiogram.methods import TelegramMethod
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,6 +27,7 @@ from tgbot.db.queries.effects import Effect, FileMessage, claim_and_file
 from tgbot.db.queries.updates import claim_updates
 from tgbot.db.queries.users import SeenUser, UserProfile
 from tgbot.delivery.enqueue import enqueue
+from tgbot.delivery.sender import method_parameters
 from tgbot.services.batching import Batcher
 
 log = structlog.get_logger(__name__)
@@ -70,9 +70,7 @@ class UpdateStore:
         taken = 0
         async with self._engine.begin() as conn:
             for index, method in enumerate(replies):
-                # Fields left to the bot's defaults stay unset: the outbox's sender applies them.
-                unset = {name for name, value in method if isinstance(value, Default)}
-                fields = method.model_dump(mode="json", exclude_none=True, exclude=unset)
+                fields = method_parameters(method)
                 chat_id = fields.pop("chat_id", None)
                 if not isinstance(chat_id, int):
                     continue
