@@ -10,3 +10,4 @@ class UpdateContext:
     duplicate: bool = False
     ignored: str | None = None  # why no handler ran: "banned", "throttled", ...
     handler: str | None = None
+    committed: bool = False  # the update's effects are in: it must not be answered 503

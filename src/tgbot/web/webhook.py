@@ -181,15 +181,23 @@ class WebhookHandler:
             seen = await self._admitted(admission)
             if seen is Seen.DONE or seen is Seen.IN_FLIGHT:
                 return self._redis_saw(seen, kind)
-            await self._dedup.abandon(update.update_id)
-            result = "retry"
-            logger.warning(
-                "update.retry_later",
-                reason=_retry_reason(exc, deadline_passed=deadline.expired()),
-                error=type(exc).__name__,
-                **_error_fields(exc),
-            )
-            status = 503
+            if context.committed:
+                # The deadline passed while the replies were going out; they carry on (or go
+                # to the outbox). The update is done: a retry would only find its claim.
+                self._dedup.finish_soon(update.update_id)
+                result = "duplicate" if context.duplicate else (context.ignored or "handled")
+                logger.warning("update.replies_outlived_deadline")
+                status = 200
+            else:
+                await self._dedup.abandon(update.update_id)
+                result = "retry"
+                logger.warning(
+                    "update.retry_later",
+                    reason=_retry_reason(exc, deadline_passed=deadline.expired()),
+                    error=type(exc).__name__,
+                    **_error_fields(exc),
+                )
+                status = 503
         except Exception:
             seen = await self._admitted(admission)
             if seen is Seen.DONE or seen is Seen.IN_FLIGHT:

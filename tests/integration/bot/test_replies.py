@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+
 from tests.integration.bot.conftest import (
     Bot,
     SandboxClient,
@@ -66,3 +68,35 @@ def test_a_redelivered_update_gets_no_second_reply(user_side: SandboxClient, bot
     assert bot.post_update(update).json() == {"ok": True, "duplicate": True}
     wait_for_text(user_side, uid, ACK)
     assert user_side.texts_to(uid) == [ACK]
+
+
+def test_replies_outliving_the_deadline_do_not_fail_the_committed_update(
+    migrated_db_url: str, redis_url: str, sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    """Telegram slower than HANDLER_TIMEOUT after the commit: 200 at the deadline, no retry, and
+    the reply still arrives."""
+    client = SandboxClient(sandbox.base_url)
+    bot = start_bot(tmp_path, migrated_db_url, redis_url, sandbox, HANDLER_TIMEOUT="0.5")
+    uid = 7303
+    try:
+        client.faults(latency_ms=1500)  # every Bot API call takes 1.5 s
+        before = webhook_posts(sandbox)
+        delivery = client.message(uid, "a slow day at Telegram")
+        assert delivery["status"] == 200
+        assert webhook_posts(sandbox) == before + 1  # answered once: Telegram would not retry
+        wait_for_text(client, uid, ACK)
+        assert client.texts_to(uid) == [ACK]
+        stored = bot.query(
+            "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE c.user_id = %s",
+            uid,
+        )
+        assert stored == [(1,)]
+    finally:
+        client.faults(latency_ms=0)
+        bot.process.stop()
+
+
+def webhook_posts(sandbox: SandboxProcess) -> int:
+    stats = httpx.get(f"{sandbox.base_url}/sandbox/stats", timeout=10).json()
+    return int(stats["webhook"]["posts"])

@@ -17,19 +17,21 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
 
 from tgbot.bot.context import UpdateContext
 from tgbot.bot.replies import ReplySender
 from tgbot.bot.work import UpdateWork
-from tgbot.db.queries.users import UserProfile
+from tgbot.db.queries.users import SeenUser, UserProfile
 from tgbot.metrics import DEDUP_HITS
 from tgbot.services.admission import Admission
 from tgbot.services.dedup import Seen
 from tgbot.services.texts import TextService
 from tgbot.services.update_store import UpdateStore
 
+log = structlog.get_logger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -58,6 +60,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             data["work"] = work
             result = await handler(event, data)
         committed = await self._store.commit(event.update_id, person, work.effects)
+        context.committed = True  # done, whichever way: a retry would find the claim
         if committed is None:
             DEDUP_HITS.labels("database").inc()
             context.duplicate = True
@@ -67,10 +70,25 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             context.ignored = "banned"  # nothing written, nothing said
             return None
         if user is not None and work.replies:
-            await self._replies.send(
-                await work.render(user), update_id=event.update_id, user_id=user.telegram_id
-            )
+            # The update is done: its replies go out (or to the outbox) even if its deadline
+            # passes meanwhile; the webhook then answers 200 without waiting for them.
+            sending = asyncio.ensure_future(self._send(work, user, event.update_id))
+            sending.add_done_callback(_retrieved)  # logged in _send if nobody waits any more
+            await asyncio.shield(sending)
         return result
+
+    async def _send(self, work: UpdateWork, user: SeenUser, update_id: int) -> None:
+        try:
+            replies = await work.render(user)
+            await self._replies.send(replies, update_id=update_id, user_id=user.telegram_id)
+        except Exception:
+            log.exception("reply.failed", update_id=update_id)
+            raise
+
+
+def _retrieved(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _person(tg_user: User | None, texts: TextService) -> UserProfile | None:
