@@ -205,8 +205,10 @@ class Settings(FileSecretsSettings, LoggingSettings):
     database_pool_size: int = Field(
         default=10,
         ge=1,
-        description="PostgreSQL connections per process. Updates beyond it wait for a free one "
-        "(up to DATABASE_CONNECT_TIMEOUT) instead of opening and closing extra connections.",
+        description="PostgreSQL connections per process. The bot commits the updates in flight "
+        "together, one batch at a time, so it needs few (a commit, texts, readiness, replies "
+        "handed to the outbox); callers beyond it wait for a free one (up to "
+        "DATABASE_CONNECT_TIMEOUT) instead of opening and closing extra connections.",
     )
     database_pool_pre_ping: bool = Field(
         default=False,
