@@ -24,7 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from tgbot.bot.context import UpdateContext
 from tgbot.db.errors import DATABASE_ERRORS, database_unavailable, driver_error
 from tgbot.metrics import DEDUP_HITS, HANDLING_SECONDS, IN_FLIGHT, UPDATES, WEBHOOK_REJECTED
-from tgbot.services.admission import Admission, UpdateAdmission
+from tgbot.services.admission import UpdateAdmission
 from tgbot.services.dedup import Seen, UpdateDeduplicator
 
 log = structlog.get_logger(__name__)
@@ -144,43 +144,33 @@ class WebhookHandler:
             return web.json_response({"ok": True, "ignored": "unknown update kind"})
         return await self._handle(update, kind)
 
-    @staticmethod
-    async def _admitted(admission: asyncio.Future[Admission]) -> Seen:
-        return (await admission).seen
-
-    @staticmethod
-    def _redis_saw(seen: Seen, kind: str) -> web.Response:
-        """A delivery Redis knew: handled before (200), or being handled elsewhere (409)."""
-        if seen is Seen.DONE:
-            DEDUP_HITS.labels("redis").inc()
-            UPDATES.labels(kind, "duplicate").inc()
-            return web.json_response({"ok": True, "duplicate": True})
-        UPDATES.labels(kind, "in_flight").inc()
-        return web.json_response({"ok": False, "error": "in_flight"}, status=409)
-
     async def _handle(self, update: Update, kind: str) -> web.Response:
         started = time.perf_counter()
         logger = log.bind(update_id=update.update_id, kind=kind)
         message_from = update.message.from_user if update.message is not None else None
-        # Admission (Redis) runs while the handling starts: the unit of work reads the update's
-        # user (PostgreSQL) at the same time and waits for the admission before the handler.
-        admission = asyncio.ensure_future(
-            self._admission.admit(
-                update.update_id,
-                message_from=message_from.id if message_from is not None else None,
-            )
+        admission = await self._admission.admit(
+            update.update_id, message_from=message_from.id if message_from is not None else None
         )
+        seen = admission.seen
+        if seen is Seen.DONE:
+            DEDUP_HITS.labels("redis").inc()
+            UPDATES.labels(kind, "duplicate").inc()
+            return web.json_response({"ok": True, "duplicate": True})
+        if seen is Seen.IN_FLIGHT:
+            UPDATES.labels(kind, "in_flight").inc()
+            return web.json_response({"ok": False, "error": "in_flight"}, status=409)
+
         context = UpdateContext()
         IN_FLIGHT.inc()
         try:
             async with asyncio.timeout(self._timeout) as deadline:
                 await self._dp.feed_update(
-                    self._bot, update, update_context=context, admission=admission
+                    self._bot,
+                    update,
+                    update_context=context,
+                    throttle_decision=admission.throttle,
                 )
         except TRANSIENT_ERRORS as exc:
-            seen = await self._admitted(admission)
-            if seen is Seen.DONE or seen is Seen.IN_FLIGHT:
-                return self._redis_saw(seen, kind)
             if context.committed:
                 # The deadline passed while the replies were going out; they carry on (or go
                 # to the outbox). The update is done: a retry would only find its claim.
@@ -199,18 +189,12 @@ class WebhookHandler:
                 )
                 status = 503
         except Exception:
-            seen = await self._admitted(admission)
-            if seen is Seen.DONE or seen is Seen.IN_FLIGHT:
-                return self._redis_saw(seen, kind)
             # A bug, not a transient fault: retrying would fail the same way forever.
             self._dedup.finish_soon(update.update_id)
             result = "error"
             logger.exception("update.handler_failed")
             status = 200
         else:
-            seen = await self._admitted(admission)
-            if seen is Seen.DONE or seen is Seen.IN_FLIGHT:
-                return self._redis_saw(seen, kind)
             self._dedup.finish_soon(update.update_id)
             result = "duplicate" if context.duplicate else (context.ignored or "handled")
             status = 200

@@ -6,9 +6,6 @@ the updates finishing together), and the commit answers with the person as it fo
 then are the replies rendered in their language and sent, so a duplicate delivery — which the
 claim finds — neither writes nor replies. A banned person's update writes nothing but the claim
 and gets no reply; an update with no person behind it (or from a bot) gets no handler.
-
-In webhook mode the handler waits for the admission (Redis: dedup and throttle count) that the
-webhook started; a delivery Redis already knows goes no further.
 """
 
 from __future__ import annotations
@@ -26,8 +23,6 @@ from tgbot.bot.replies import ReplySender
 from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.users import SeenUser, UserProfile
 from tgbot.metrics import DEDUP_HITS
-from tgbot.services.admission import Admission
-from tgbot.services.dedup import Seen
 from tgbot.services.texts import TextService
 from tgbot.services.update_store import UpdateStore
 
@@ -44,12 +39,6 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         context: UpdateContext = data.get("update_context") or UpdateContext()
         texts: TextService = data["texts"]
-        admission: asyncio.Future[Admission] | None = data.get("admission")
-        if admission is not None:
-            admitted = await admission
-            if admitted.seen is Seen.DONE or admitted.seen is Seen.IN_FLIGHT:
-                return None  # handled before, or being handled elsewhere: nothing to do
-            data["throttle_decision"] = admitted.throttle
         person = _person(data.get("event_from_user"), texts)
         work = UpdateWork(texts)
         result = None
