@@ -23,17 +23,9 @@ RunBatch = Callable[[list[Item]], Awaitable[Sequence[Result | BaseException]]]
 
 
 class Batcher(Generic[Item, Result]):
-    def __init__(
-        self,
-        run: RunBatch[Item, Result],
-        *,
-        name: str,
-        max_size: int = 256,
-        concurrency: int = 1,
-    ) -> None:
+    def __init__(self, run: RunBatch[Item, Result], *, name: str, max_size: int = 256) -> None:
         self._run = run
-        self._concurrency = concurrency
-        self._workers: set[asyncio.Task[None]] = set()
+        self._worker: asyncio.Task[None] | None = None  # the one batch in flight
         self._size = BATCH_SIZE.labels(name)
         self._max_size = max_size
         self._queue: list[tuple[Item, asyncio.Future[Result] | None]] = []
@@ -53,14 +45,16 @@ class Batcher(Generic[Item, Result]):
 
     def _enqueue(self, item: Item, future: asyncio.Future[Result] | None) -> None:
         self._queue.append((item, future))
-        if len(self._workers) < self._concurrency:
+        if self._worker is None:
             # Starts on the next turn of the loop: callers arriving in this turn join the batch.
-            worker = asyncio.create_task(self._drain())
-            self._workers.add(worker)
-            worker.add_done_callback(self._workers.discard)  # also when cancelled before it ran
+            self._worker = asyncio.create_task(self._drain())
+            self._worker.add_done_callback(self._forget)  # also when cancelled before it ran
+
+    def _forget(self, worker: asyncio.Task[None]) -> None:
+        if self._worker is worker:
+            self._worker = None
 
     async def _drain(self) -> None:
-        worker = asyncio.current_task()
         try:
             while self._queue:
                 batch = self._queue[: self._max_size]
@@ -74,9 +68,9 @@ class Batcher(Generic[Item, Result]):
             self._queue.clear()
             raise
         finally:
-            # Gone from the set in the same turn as it found the queue empty: an item queued
-            # after that starts a new worker.
-            self._workers.discard(worker)
+            # Forgotten in the same turn as it found the queue empty: an item queued after
+            # that starts a new worker.
+            self._worker = None
 
     async def _run_one(self, batch: list[tuple[Item, asyncio.Future[Result] | None]]) -> None:
         try:
