@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 from aiogram.methods import TelegramMethod
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tgbot.db.driver import driver_connection
 from tgbot.db.errors import database_unavailable
@@ -84,9 +84,9 @@ class UpdateStore:
                 taken += 1
         return taken
 
-    async def _commit_batch(self, batch: list[Commit]) -> list[Outcome | BaseException]:
+    async def _commit_batch(self, batch: list[Commit]) -> Sequence[Outcome | BaseException]:
         try:
-            return list(await self._commit_together(batch))
+            return await self._commit_together(batch)
         except Exception as exc:
             if len(batch) == 1 or database_unavailable(exc):
                 raise
@@ -140,13 +140,9 @@ def _first_delivery_once(batch: list[Commit]) -> bool:
     return len({update_id for update_id, _, _ in batch}) == len(batch)
 
 
-async def _apply(conn: Any, effects: list[Effect]) -> None:
-    """Each batchable kind in one call, at the place of its first effect; the rest in order."""
-    done: set[type[Effect]] = set()
-    for effect in effects:
-        kind = type(effect)
-        if not kind.batchable:
-            await effect.apply(conn)
-        elif kind not in done:
-            done.add(kind)
-            await kind.apply_all(conn, [e for e in effects if type(e) is kind])
+async def _apply(conn: AsyncConnection, effects: list[Effect]) -> None:
+    """Each kind in one call, in the order the kinds first appear, a kind's effects in their
+    order. Effects of different kinds write different columns or tables, so the kinds' order
+    does not change the result."""
+    for kind in dict.fromkeys(type(effect) for effect in effects):
+        await kind.apply_all(conn, [effect for effect in effects if type(effect) is kind])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 import asyncpg
 from sqlalchemy import text
@@ -29,9 +28,8 @@ from tgbot.db.queries.users import (
 
 
 class Effect:
-    """One change an update makes. Subclasses write it; ``apply_all`` may batch a kind."""
-
-    batchable: ClassVar[bool] = False
+    """One change an update makes. Subclasses write it; ``apply_all`` writes a batch of one
+    kind, one by one unless the kind does better (``FileMessage``)."""
 
     async def apply(self, conn: AsyncConnection) -> None:
         raise NotImplementedError
@@ -60,7 +58,6 @@ _CLAIM_AND_FILE = DriverStatement(CLAIM_AND_FILE)
 class FileMessage(Effect):
     """A user's message, text or media, into their open support conversation."""
 
-    batchable: ClassVar[bool] = True
     user_id: int
     content_type: str
     text: str | None
