@@ -58,8 +58,8 @@ def create_dispatcher(
 ) -> Dispatcher:
     dp = Dispatcher(storage=storage, disable_fsm=True, texts=texts)
     dp.include_routers(*all_routers())
-    # Outer, in order: the FSM context, then the unit of work (the person read before the
-    # handler; the claim, the person and the effects committed after it, then the replies).
+    # Outer, in order: the FSM context, then the unit of work (the handler stages; the claim,
+    # the person and the effects commit after it, then the replies go out).
     dp.update.outer_middleware(StateOnDemandMiddleware(storage, read_state=reads_state(dp)))
     dp.update.outer_middleware(UnitOfWorkMiddleware(store, replies))
     dp.message.outer_middleware(ThrottlingMiddleware(throttle))

@@ -1,4 +1,4 @@
-"""The bot's async engine (asyncpg): handlers run on its connections, one transaction each."""
+"""The bot's async engine (asyncpg): the batched commits of updates, texts, readiness."""
 
 from __future__ import annotations
 

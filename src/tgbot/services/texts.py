@@ -67,10 +67,8 @@ class TextService:
             self._reloading = asyncio.create_task(self._load(), name="texts-reload")
 
     async def load(self) -> None:
-        """Load the texts before the first update: a handler holds a pooled connection while
-        it asks for a text, so a first load made then could wait for a connection that only
-        another waiting handler would free (a burst larger than the pool stalled until the
-        pool timeout)."""
+        """Load the texts before the first update, so that no update waits for the first load
+        (a burst right after start used to stall on it)."""
         if self._loaded_at is None:
             await self._refresh()
 

@@ -1,1 +1,1 @@
-"""Middlewares: the update's transaction (dedup record, user, bans), throttling, reply errors."""
+"""Middlewares: the unit of work (commit, then replies), throttling, the handler's name."""
