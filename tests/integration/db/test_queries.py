@@ -14,30 +14,17 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from tests.support.staged import person, text_message
 from tests.support.waiting import async_wait_until
 from tgbot.config import async_postgres_url
 from tgbot.db.queries.effects import FileMessage, claim_and_file
 from tgbot.db.queries.updates import claim_updates
-from tgbot.db.queries.users import UserProfile
 
 ROUNDS = 30
 
 
-def profile(telegram_id: int, first_name: str = "Q") -> UserProfile:
-    return UserProfile(
-        telegram_id=telegram_id,
-        username=None,
-        first_name=first_name,
-        last_name=None,
-        language_code="en",
-        initial_language="en",
-    )
-
-
 def message(user_id: int, n: int) -> FileMessage:
-    return FileMessage(
-        user_id=user_id, content_type="text", text=f"q{n}", file_id=None, telegram_message_id=n
-    )
+    return text_message(user_id, n, f"q{n}")
 
 
 def test_update_statements_survive_statement_preparation(migrated_db_url: str) -> None:
@@ -52,7 +39,7 @@ def test_update_statements_survive_statement_preparation(migrated_db_url: str) -
             for i in range(ROUNDS):
                 update_ids = [77_000_000 + i * 10 + k for k in range(4)]
                 senders = [users[0], users[1], users[2], users[i % 3]]
-                claims = [(u, profile(s)) for u, s in zip(update_ids, senders, strict=True)]
+                claims = [(u, person(s)) for u, s in zip(update_ids, senders, strict=True)]
                 messages = [(u, message(s, u)) for u, s in zip(update_ids, senders, strict=True)]
                 claimed = await claim_and_file(conn, claims, messages)
                 assert sorted(claimed) == update_ids
@@ -61,7 +48,7 @@ def test_update_statements_survive_statement_preparation(migrated_db_url: str) -
                     assert user is not None
                     assert user.telegram_id == sender
                     assert user.is_new == (i == 0)
-                again = [(u, profile(p.telegram_id, "Changed")) for u, p in claims if p]
+                again = [(u, person(p.telegram_id, "Changed")) for u, p in claims if p]
                 assert await claim_and_file(conn, again, messages) == {}
             per_user = await conn.fetch(
                 "SELECT c.user_id, count(DISTINCT c.id) AS threads, count(*) AS messages"
@@ -97,7 +84,7 @@ def test_the_transaction_path_claims_and_files_under_generic_plans(migrated_db_u
                 for i in range(ROUNDS):
                     user_id = 44_000_000 + i % 3
                     async with conn.begin():
-                        claimed = await claim_updates(conn, [(79_000_000 + i, profile(user_id))])
+                        claimed = await claim_updates(conn, [(79_000_000 + i, person(user_id))])
                         assert list(claimed) == [79_000_000 + i]
                         await FileMessage.apply_all(conn, [message(user_id, i)])
                     async with conn.begin():
@@ -130,7 +117,7 @@ def test_first_messages_racing_from_two_replicas_share_one_conversation(
 
         try:
             async with engine.begin() as conn:
-                await claim_updates(conn, [(88_000_001, profile(user_id, "R"))])
+                await claim_updates(conn, [(88_000_001, person(user_id, "R"))])
             async with engine.connect() as first, engine.connect() as second:
                 await first.begin()
                 await second.begin()

@@ -10,32 +10,15 @@ from aiogram.methods import AnswerCallbackQuery, SendMessage
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from tests.support.staged import person, text_message
 from tgbot.config import async_postgres_url
 from tgbot.db.errors import DATABASE_ERRORS
 from tgbot.db.queries.effects import FileMessage, SetLanguage
-from tgbot.db.queries.users import UserProfile
 from tgbot.services.update_store import Committed, UpdateStore
 
 
-def person(telegram_id: int) -> UserProfile:
-    return UserProfile(
-        telegram_id=telegram_id,
-        username=None,
-        first_name="S",
-        last_name=None,
-        language_code="en",
-        initial_language="en",
-    )
-
-
 def note(user_id: int, n: int, content_type: str = "text") -> FileMessage:
-    return FileMessage(
-        user_id=user_id,
-        content_type=content_type,
-        text=f"store {n}",
-        file_id=None,
-        telegram_message_id=n,
-    )
+    return text_message(user_id, n, f"store {n}", content_type)
 
 
 def with_store(
