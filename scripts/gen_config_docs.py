@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import sys
 from pathlib import Path
 
@@ -15,13 +16,23 @@ from pydantic_settings import BaseSettings
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
+# The bot's settings come in groups; each command reads the groups its class is made of
+# (tgbot.config.COMMANDS). (title, "module:Class"): a group's own fields and who reads them.
+BOT_GROUPS: list[tuple[str, str]] = [
+    ("Bot: database", "tgbot.config.settings:DatabaseSettings"),
+    ("Bot: Redis", "tgbot.config.settings:RedisSettings"),
+    ("Bot: Telegram", "tgbot.config.settings:TelegramSettings"),
+    ("Bot: webhook", "tgbot.config.settings:WebhookSettings"),
+    ("Bot: HTTP server", "tgbot.config.settings:HttpSettings"),
+    ("Bot: handling updates", "tgbot.config.settings:UpdateSettings"),
+    ("Bot: outbox dispatcher", "tgbot.config.settings:OutboxSettings"),
+    ("Bot: polling", "tgbot.config.settings:PollSettings"),
+    ("Bot: serving", "tgbot.config.settings:ServeSettings"),
+    ("Logging", "tgbot.config.sources:LoggingSettings"),
+]
+
 # (title, "module:Class", what reads it)
 SECTIONS: list[tuple[str, str, str]] = [
-    (
-        "Bot service",
-        "tgbot.config:Settings",
-        "`tgbot serve`, `poll`, `dispatch`, `migrate`, `set-webhook`",
-    ),
     ("Bot API sandbox", "tgbot.sandbox.config:SandboxConfig", "`tgbot sandbox`"),
     ("Admin panel", "tgadmin.config:AdminSettings", "`tgadmin`, gunicorn"),
     ("Admin panel server", "tgadmin.config:ServerSettings", "gunicorn (`tgadmin.gunicorn_conf`)"),
@@ -34,7 +45,10 @@ Every setting is an environment variable. Every secret may instead be given as a
 `<NAME>_FILE=/run/secrets/<name>` (Docker and Kubernetes secrets); the file wins over the plain
 variable. A missing or invalid setting stops the process at start with one
 `config error: NAME: ...` line per problem and exit code 2. `tgbot check-config` prints the
-effective bot configuration with secrets masked.
+effective configuration of one bot command with secrets masked (`--for serve` by default;
+`migrate`, `dispatch`, `poll`, `set-webhook`). Each bot command requires what it uses and only
+that: `tgbot migrate` needs `DATABASE_URL` alone, `tgbot serve` cannot start without
+`WEBHOOK_SECRET`.
 
 This file is generated from the settings classes by `scripts/gen_config_docs.py`; a test fails
 when it is out of date.
@@ -50,19 +64,52 @@ def _default(field: object) -> str:
     return f"`{value}`"
 
 
+def _class(target: str) -> type[BaseSettings]:
+    module_name, class_name = target.split(":")
+    cls: type[BaseSettings] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def _table(cls: type[BaseSettings], names: list[str], note: dict[str, str]) -> list[str]:
+    prefix = cls.model_config.get("env_prefix", "") or ""
+    rows = ["| variable | default | meaning |\n| --- | --- | --- |"]
+    for name in names:
+        field = cls.model_fields[name]
+        env = f"{prefix}{field.alias or name}".upper()
+        description = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `{env}` | {_default(field)}{note.get(name, '')} | {description} |")
+    return [*rows, ""]
+
+
+def _bot_sections() -> list[str]:
+    from tgbot.config import COMMANDS
+
+    parts = []
+    for title, target in BOT_GROUPS:
+        group = _class(target)
+        readers = [c for c, cls in COMMANDS.items() if issubclass(cls, group)]
+        own = [n for n in inspect.get_annotations(group) if n in group.model_fields]
+        # A field optional in its group that a command requires (WEBHOOK_URL for set-webhook).
+        note = {
+            name: " (**required** by "
+            + ", ".join(f"`{c}`" for c in required)
+            + ")"
+            for name in own
+            if not group.model_fields[name].is_required()
+            and (required := [c for c in readers if COMMANDS[c].model_fields[name].is_required()])
+        }
+        read_by = ", ".join(f"`tgbot {c}`" for c in readers)
+        parts.append(f"\n## {title}\n\nRead by {read_by}.\n")
+        parts.extend(_table(group, own, note))
+    return parts
+
+
 def render() -> str:
-    parts = [HEADER]
+    parts = [HEADER, *_bot_sections()]
     for title, target, readers in SECTIONS:
-        module_name, class_name = target.split(":")
-        cls: type[BaseSettings] = getattr(importlib.import_module(module_name), class_name)
-        prefix = cls.model_config.get("env_prefix", "") or ""
+        cls = _class(target)
         parts.append(f"\n## {title}\n\nRead by {readers}.\n")
-        parts.append("| variable | default | meaning |\n| --- | --- | --- |")
-        for name, field in cls.model_fields.items():
-            env = f"{prefix}{field.alias or name}".upper()
-            description = (field.description or "").replace("|", "\\|")
-            parts.append(f"| `{env}` | {_default(field)} | {description} |")
-        parts.append("")
+        parts.extend(_table(cls, list(cls.model_fields), {}))
     return "\n".join(parts)
 
 

@@ -1,7 +1,7 @@
 """The admin panel's settings: read once, from the environment, through one pydantic class.
 
 Shared names with the bot mean the same thing (``DATABASE_URL``, ``REDIS_URL``); every secret
-may also be given as ``<NAME>_FILE``. Only ``tgbot.config_sources`` (pydantic only) is reused:
+may also be given as ``<NAME>_FILE``. Only ``tgbot.config.sources`` (pydantic only) is reused:
 the admin image carries none of the bot's dependencies.
 """
 
@@ -18,15 +18,15 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import (
-    BaseSettings,
     NoDecode,
     SettingsConfigDict,
 )
 
-from tgbot.config_sources import (
+from tgbot.config.sources import (
     ConfigError as ConfigError,
 )
-from tgbot.config_sources import (
+from tgbot.config.sources import (
+    EnvSettings,
     FileSecretsSettings,
     LoggingSettings,
     PostgresUrl,
@@ -62,13 +62,6 @@ def secret_key_problem(key: str) -> str | None:
 
 class AdminSettings(FileSecretsSettings, LoggingSettings):
     """All settings of ``tgadmin``. Names are the environment variables, upper-cased."""
-
-    model_config = SettingsConfigDict(
-        case_sensitive=False,
-        extra="ignore",
-        env_ignore_empty=True,
-        hide_input_in_errors=True,
-    )
 
     # DEBUG comes first: the SECRET_KEY check depends on it.
     debug: bool = Field(default=False, description="Django debug mode. Never in production.")
@@ -158,10 +151,8 @@ class AdminSettings(FileSecretsSettings, LoggingSettings):
         return prefix + "/"
 
 
-class ServerSettings(BaseSettings):
+class ServerSettings(EnvSettings):
     """gunicorn's settings (``tgadmin.gunicorn_conf``)."""
-
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
     port: int = Field(default=8000, ge=1, le=65535, description="Port the panel listens on.")
     web_concurrency: int = Field(default=2, ge=1, description="Number of worker processes.")
@@ -174,9 +165,7 @@ class ServerSettings(BaseSettings):
 class SuperuserSettings(FileSecretsSettings):
     """What ``tgadmin ensure-superuser`` creates or updates."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ADMIN_", case_sensitive=False, extra="ignore", env_ignore_empty=True
-    )
+    model_config = SettingsConfigDict(env_prefix="ADMIN_")
 
     username: str = Field(min_length=1, max_length=150, description="The admin's login name.")
     password: SecretStr = Field(

@@ -30,7 +30,7 @@ def _load() -> ServerSettings:
     except ConfigError as exc:
         lines = exc.lines
     except ValidationError as exc:
-        from tgbot.config_sources import describe_errors
+        from tgbot.config.sources import describe_errors
 
         lines = describe_errors(exc)
     for line in lines:

@@ -6,36 +6,43 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from tgbot.config import ConfigError, Settings, load_settings, require
+from tgbot.config import (
+    COMMANDS,
+    CommandSettings,
+    ConfigError,
+    DispatchSettings,
+    MigrateSettings,
+    PollSettings,
+    ServeSettings,
+    SetWebhookSettings,
+    load_settings,
+)
+from tgbot.config.settings import SettingsT
 from tgbot.observability import configure_logging
 
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
 
 
-def _settings_and_logging(args: argparse.Namespace) -> Settings:
-    settings = load_settings()
+def _settings_and_logging(args: argparse.Namespace, settings_cls: type[SettingsT]) -> SettingsT:
+    """The command's own settings (one line per missing or bad one), then logging."""
+    settings = load_settings(settings_cls)
     # "tgbot-serve", "tgbot-dispatch", "tgbot-migrate"...: the `service` field of every line.
     configure_logging(settings.log_level, settings.log_format, service=f"tgbot-{args.command}")
     return settings
 
 
-def _bot_settings(args: argparse.Namespace) -> Settings:
+def _bot_settings(args: argparse.Namespace, settings_cls: type[SettingsT]) -> SettingsT:
     """Settings and logging of a command that talks to Telegram; aiogram imported the fast way."""
-    settings = _settings_and_logging(args)
+    settings = _settings_and_logging(args, settings_cls)
     from tgbot.aiogram_types import import_aiogram
 
     import_aiogram()
     return settings
 
 
-SERVICE_SETTINGS = ("redis_url", "telegram_bot_token")
-
-
 def cmd_check_config(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    if not args.migrate_only:
-        require(settings, *SERVICE_SETTINGS)
+    settings: CommandSettings = load_settings(COMMANDS[args.for_command])
     for name, value in settings.effective().items():
         print(f"{name}={'' if value is None else value}")
     return 0
@@ -44,7 +51,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from tgbot.db.migrate import DatabaseUnavailable, migrate
 
-    settings = _settings_and_logging(args)
+    settings = _settings_and_logging(args, MigrateSettings)
     try:
         migrate(
             settings.database_url.get_secret_value(),
@@ -58,18 +65,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _bot_settings(args)
-    from tgbot.runtime import BotRuntime
+    settings = _bot_settings(args, ServeSettings)
     from tgbot.web.app import run_server
 
-    run_server(BotRuntime.build(settings))
+    run_server(settings)
     return 0
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    import contextlib
-
-    settings = _bot_settings(args)
+    settings = _bot_settings(args, PollSettings)
     import uvloop
 
     from tgbot.runtime import BotRuntime
@@ -77,15 +81,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
     runtime = BotRuntime.build(settings)
 
     async def poll() -> None:
-        from tgbot.delivery.dispatcher import dispatcher_alongside
-
-        outbox = (
-            dispatcher_alongside(settings)
-            if settings.run_dispatcher_in_serve
-            else contextlib.nullcontext()
-        )
         try:
-            async with outbox:
+            async with runtime.outbox_alongside():
                 # Polling and a webhook exclude each other; this is for development only.
                 await runtime.start()
                 await runtime.bot.delete_webhook(drop_pending_updates=False)
@@ -105,18 +102,22 @@ def cmd_poll(args: argparse.Namespace) -> int:
 def cmd_set_webhook(args: argparse.Namespace) -> int:
     import uvloop
 
-    settings = _bot_settings(args)
-    require(settings, "webhook_url", "webhook_secret")
-    from tgbot.bot.webhook_registration import register_webhook
-    from tgbot.runtime import BotRuntime
+    settings = _bot_settings(args, SetWebhookSettings)
+    from aiogram import Dispatcher
 
-    runtime = BotRuntime.build(settings)
+    from tgbot.bot.factory import create_bot
+    from tgbot.bot.routers import all_routers
+    from tgbot.bot.webhook_registration import register_webhook
+
+    bot = create_bot(settings)
+    routes = Dispatcher()  # only for the update types the routers use
+    routes.include_routers(*all_routers())
 
     async def register() -> None:
         try:
-            await register_webhook(runtime.bot, runtime.dispatcher, settings, force=args.force)
+            await register_webhook(bot, routes, settings, settings.webhook_url, force=args.force)
         finally:
-            await runtime.close()
+            await bot.session.close()
 
     uvloop.run(register())
     return 0
@@ -127,7 +128,7 @@ def cmd_alembic(args: argparse.Namespace) -> int:
 
     from tgbot.db.migrate import alembic_ini_path
 
-    load_settings()  # fail early and readably when DATABASE_URL is missing or bad
+    load_settings(MigrateSettings)  # fail early and readably when DATABASE_URL is missing or bad
     CommandLine(prog="tgbot alembic").main(["-c", str(alembic_ini_path()), *args.alembic_args])
     return 0
 
@@ -136,18 +137,22 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
-    settings = _bot_settings(args)
-    require(settings, *SERVICE_SETTINGS)
+    settings = _bot_settings(args, DispatchSettings)
     import uvloop
 
     from tgbot.delivery.dispatcher import run_dispatcher
+    from tgbot.runtime import Connections
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await run_dispatcher(settings, stop)
+        connections = Connections.open(settings)
+        try:
+            await run_dispatcher(settings, stop, engine=connections.engine, redis=connections.redis)
+        finally:
+            await connections.close()
 
     uvloop.run(run())
     return 0
@@ -177,12 +182,16 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     check = add(
-        "check-config", cmd_check_config, "Validate settings and print them, secrets masked."
+        "check-config",
+        cmd_check_config,
+        "Validate one command's settings and print them, secrets masked.",
     )
     check.add_argument(
-        "--migrate-only",
-        action="store_true",
-        help="only check what `tgbot migrate` needs (DATABASE_URL)",
+        "--for",
+        dest="for_command",
+        choices=sorted(COMMANDS),
+        default="serve",
+        help="the command whose settings to check (default: serve)",
     )
     migrate = add(
         "migrate",

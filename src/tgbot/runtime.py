@@ -1,7 +1,13 @@
-"""Everything a bot process holds open, built once from the settings and closed once."""
+"""The composition root: everything a bot process holds open, built once from its settings.
+
+``Connections`` are the pools (one engine, one Redis client) of any command that needs them;
+``BotRuntime`` adds what handling updates needs (serve, poll). The outbox dispatcher receives
+the same connections, whether it runs alone (``tgbot dispatch``) or inside serve or poll.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 from dataclasses import dataclass
@@ -11,23 +17,42 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tgbot.bot.factory import create_bot, create_dispatcher
-from tgbot.bot.replies import ReplySender
-from tgbot.config import Settings, require
+from tgbot.config import DispatchSettings, PollSettings
 from tgbot.db.engine import create_engine
-from tgbot.services.admission import UpdateAdmission
-from tgbot.services.dedup import UpdateDeduplicator
+from tgbot.delivery.dispatcher import dispatcher_alongside
 from tgbot.services.fsm_storage import FailOpenRedisStorage
 from tgbot.services.redis_guard import RedisGuard, create_redis
 from tgbot.services.texts import TextService
-from tgbot.services.throttle import Throttle
-from tgbot.services.update_store import UpdateStore
+from tgbot.updates.admission import UpdateAdmission
+from tgbot.updates.dedup import UpdateDeduplicator
+from tgbot.updates.replies import ReplySender
+from tgbot.updates.store import UpdateStore
+from tgbot.updates.throttle import Throttle
+
+
+@dataclass
+class Connections:
+    """A process's PostgreSQL pool and Redis client."""
+
+    engine: AsyncEngine
+    redis: Redis
+
+    @classmethod
+    def open(cls, settings: DispatchSettings) -> Connections:
+        return cls(
+            engine=create_engine(settings),
+            redis=create_redis(settings.redis_url.get_secret_value()),
+        )
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.engine.dispose()
 
 
 @dataclass
 class BotRuntime:
-    settings: Settings
-    engine: AsyncEngine
-    redis: Redis
+    settings: PollSettings
+    connections: Connections
     guard: RedisGuard
     dedup: UpdateDeduplicator
     admission: UpdateAdmission
@@ -36,13 +61,19 @@ class BotRuntime:
     texts: TextService
     replies: ReplySender
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.connections.engine
+
+    @property
+    def redis(self) -> Redis:
+        return self.connections.redis
+
     @classmethod
-    def build(cls, settings: Settings) -> BotRuntime:
-        require(settings, "redis_url", "telegram_bot_token")
-        assert settings.redis_url is not None
-        engine = create_engine(settings)
-        redis = create_redis(settings.redis_url.get_secret_value())
-        guard = RedisGuard(redis)
+    def build(cls, settings: PollSettings) -> BotRuntime:
+        connections = Connections.open(settings)
+        engine = connections.engine
+        guard = RedisGuard(connections.redis)
         bot = create_bot(settings)
         texts = TextService(
             engine,
@@ -53,11 +84,9 @@ class BotRuntime:
             guard, limit=settings.throttle_limit, window_seconds=settings.throttle_window_seconds
         )
         store = UpdateStore(engine)
-        token = settings.telegram_bot_token
-        assert token is not None
         replies = ReplySender(
             store,
-            token=token.get_secret_value(),
+            token=settings.telegram_bot_token.get_secret_value(),
             api_base=str(settings.telegram_api_base),
             timeout=settings.telegram_request_timeout,
             connections=100,
@@ -76,8 +105,7 @@ class BotRuntime:
         )
         return cls(
             settings=settings,
-            engine=engine,
-            redis=redis,
+            connections=connections,
             guard=guard,
             dedup=dedup,
             admission=UpdateAdmission(guard, dedup, throttle),
@@ -96,9 +124,17 @@ class BotRuntime:
         gc.collect()
         gc.freeze()
 
+    def outbox_alongside(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """The outbox dispatcher as a task of this process (``RUN_DISPATCHER_IN_SERVE``), on the
+        same connections; a no-op when the setting is off."""
+        if not self.settings.run_dispatcher_in_serve:
+            return contextlib.nullcontext()
+        return dispatcher_alongside(
+            self.settings, engine=self.connections.engine, redis=self.connections.redis
+        )
+
     async def close(self) -> None:
         await self.texts.aclose()
         await self.replies.close()
         await self.bot.session.close()
-        await self.redis.aclose()
-        await self.engine.dispose()
+        await self.connections.close()

@@ -9,16 +9,16 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand
 
 from tgbot.bot.fsm import StateOnDemandMiddleware, reads_state
-from tgbot.bot.middlewares.handler_name import HandlerNameMiddleware
-from tgbot.bot.middlewares.throttling import ThrottlingMiddleware
-from tgbot.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
-from tgbot.bot.replies import ReplySender
+from tgbot.bot.handler_name import HandlerNameMiddleware
 from tgbot.bot.routers import all_routers
-from tgbot.bot.session import BotAPISession
-from tgbot.config import Settings
+from tgbot.config import TelegramSettings
+from tgbot.delivery.session import BotAPISession
 from tgbot.services.texts import TextService
-from tgbot.services.throttle import Throttle
-from tgbot.services.update_store import UpdateStore
+from tgbot.updates.replies import ReplySender
+from tgbot.updates.store import UpdateStore
+from tgbot.updates.throttle import Throttle
+from tgbot.updates.throttling import ThrottlingMiddleware
+from tgbot.updates.unit_of_work import UnitOfWorkMiddleware
 
 COMMANDS = {
     "en": [
@@ -38,14 +38,16 @@ COMMANDS = {
 }
 
 
-def create_bot(settings: Settings) -> Bot:
-    token = settings.telegram_bot_token
-    assert token is not None, "require(settings, 'telegram_bot_token') first"
+def create_bot(settings: TelegramSettings) -> Bot:
     session = BotAPISession(
         api=TelegramAPIServer.from_base(str(settings.telegram_api_base).rstrip("/")),
         timeout=settings.telegram_request_timeout,
     )
-    return Bot(token.get_secret_value(), session=session, default=DefaultBotProperties())
+    return Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(),
+    )
 
 
 def create_dispatcher(

@@ -1,13 +1,14 @@
-"""The bot's async engine (asyncpg): the batched commits of updates, texts, readiness."""
+"""The one async engine (asyncpg) of a bot process: the batched commits of updates, texts,
+readiness, and the outbox dispatcher's claims and results (standalone or inside serve)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from tgbot.config import Settings
+from tgbot.config import DatabaseSettings
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     return create_async_engine(
         settings.sqlalchemy_url,
         pool_size=settings.database_pool_size,

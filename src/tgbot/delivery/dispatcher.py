@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 
 import structlog
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tgbot.config import Settings
+from tgbot.config import DispatchSettings
 from tgbot.db.errors import database_unavailable
 from tgbot.delivery import metrics
 from tgbot.delivery.backoff import backoff_delay
@@ -79,35 +79,28 @@ class _State:
 
 
 class Dispatcher:
-    """``await Dispatcher(settings).run(stop)`` until ``stop`` is set."""
+    """``await Dispatcher(settings, engine=..., redis=...).run(stop)`` until ``stop`` is set.
+
+    The engine and the Redis client are the process's own (``tgbot.runtime.Connections``): the
+    dispatcher uses them and leaves closing them to whoever opened them.
+    """
 
     def __init__(
         self,
-        settings: Settings,
+        settings: DispatchSettings,
         *,
-        engine: AsyncEngine | None = None,
-        redis: Redis | None = None,
+        engine: AsyncEngine,
+        redis: Redis,
         sender: Sender | None = None,
         owner: str | None = None,
         serve_metrics: bool = True,
     ) -> None:
         self.settings = settings
         self.owner = owner or new_owner()
-        self._own_engine = engine is None
-        self.engine = engine or create_async_engine(
-            settings.sqlalchemy_url,
-            pool_size=settings.database_pool_size,
-            connect_args=settings.sqlalchemy_connect_args,
-        )
-        self._own_redis = redis is None and settings.redis_url is not None
-        self.redis = redis or (
-            Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
-        )
+        self.engine = engine
         self.limiter: Limiter
         if settings.outbox_rate_limits_enabled:
-            if self.redis is None:
-                raise ValueError("REDIS_URL is required for the rate limiter")
-            self.limiter = RedisLimiter(self.redis, settings.outbox_global_rate)
+            self.limiter = RedisLimiter(redis, settings.outbox_global_rate)
         else:
             self.limiter = NoLimiter()
         self._own_sender = sender is None
@@ -179,10 +172,6 @@ class Dispatcher:
     async def _close(self) -> None:
         if self._own_sender:
             await self.sender.close()
-        if self._own_redis and self.redis is not None:
-            await self.redis.aclose()
-        if self._own_engine:
-            await self.engine.dispose()
 
     async def _drain(self) -> None:
         """Let sends on the wire finish; cancel rows still waiting for a rate-limit slot."""
@@ -387,9 +376,7 @@ class Dispatcher:
         self._state.halted = await self.broadcasts.halted({i for i in ids if i is not None})
 
 
-def make_sender(settings: Settings) -> Sender:
-    if settings.telegram_bot_token is None:
-        raise ValueError("TELEGRAM_BOT_TOKEN is required to send")
+def make_sender(settings: DispatchSettings) -> Sender:
     token = settings.telegram_bot_token.get_secret_value()
     base = str(settings.telegram_api_base)
     if settings.outbox_sender == "aiogram":
@@ -404,18 +391,25 @@ def _db_reason(exc: BaseException) -> str:
 
 
 async def run_dispatcher(
-    settings: Settings, stop: asyncio.Event, *, serve_metrics: bool = True
+    settings: DispatchSettings,
+    stop: asyncio.Event,
+    *,
+    engine: AsyncEngine,
+    redis: Redis,
+    serve_metrics: bool = True,
 ) -> None:
     """Entry point for ``tgbot dispatch`` and for ``tgbot serve`` (``RUN_DISPATCHER_IN_SERVE``).
 
     Inside ``serve`` pass ``serve_metrics=False``: the metrics live on the default Prometheus
     registry, so the web app's own ``/metrics`` already exposes them.
     """
-    await Dispatcher(settings, serve_metrics=serve_metrics).run(stop)
+    await Dispatcher(settings, engine=engine, redis=redis, serve_metrics=serve_metrics).run(stop)
 
 
 @contextlib.asynccontextmanager
-async def dispatcher_alongside(settings: Settings) -> AsyncIterator[None]:
+async def dispatcher_alongside(
+    settings: DispatchSettings, *, engine: AsyncEngine, redis: Redis
+) -> AsyncIterator[None]:
     """``RUN_DISPATCHER_IN_SERVE``: the dispatcher as a task of ``tgbot serve`` or ``tgbot poll``.
 
     Its metrics share the default registry, so the host's ``/metrics`` shows them. On exit it
@@ -424,7 +418,8 @@ async def dispatcher_alongside(settings: Settings) -> AsyncIterator[None]:
     """
     stop = asyncio.Event()
     task = asyncio.create_task(
-        run_dispatcher(settings, stop, serve_metrics=False), name="outbox-dispatcher"
+        run_dispatcher(settings, stop, engine=engine, redis=redis, serve_metrics=False),
+        name="outbox-dispatcher",
     )
     task.add_done_callback(_report_crash)
     try:

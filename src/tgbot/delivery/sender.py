@@ -34,7 +34,7 @@ from aiogram.exceptions import (
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import Message
 
-from tgbot.bot.session import BotAPISession
+from tgbot.delivery.session import BotAPISession
 
 
 class Kind(Enum):

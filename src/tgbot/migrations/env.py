@@ -41,9 +41,9 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from tgbot.config import load_settings, postgres_url_for
+        from tgbot.config import MigrateSettings, load_settings, postgres_url_for
 
-        url = postgres_url_for(load_settings().database_url.get_secret_value())
+        url = postgres_url_for(load_settings(MigrateSettings).database_url.get_secret_value())
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         run_on(conn)

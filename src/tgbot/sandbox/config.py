@@ -5,17 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
-from tgbot.config_sources import LoggingSettings, load_settings_of
+from tgbot.config.sources import LoggingSettings, load_settings_of
 
 
 class SandboxConfig(LoggingSettings):
     """Settings of ``tgbot sandbox``. Names are the environment variables, upper-cased."""
-
-    model_config = SettingsConfigDict(
-        case_sensitive=False, extra="ignore", env_ignore_empty=True, hide_input_in_errors=True
-    )
 
     sandbox_host: str = Field(default="127.0.0.1", description="Address `tgbot sandbox` binds.")
     sandbox_port: int = Field(

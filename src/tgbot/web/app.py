@@ -12,6 +12,7 @@ import uvloop
 from aiohttp import web
 
 from tgbot.bot.webhook_registration import register_webhook
+from tgbot.config import ServeSettings
 from tgbot.db.migrate import head_revisions, known_revisions
 from tgbot.db.queries.updates import prune_processed_updates
 from tgbot.runtime import BotRuntime
@@ -20,14 +21,15 @@ from tgbot.web.webhook import WebhookHandler
 
 log = structlog.get_logger(__name__)
 RUNTIME = web.AppKey("runtime", BotRuntime)
+SETTINGS = web.AppKey("settings", ServeSettings)
 PRUNE_EVERY_SECONDS = 3600.0
 
 
-def create_app(runtime: BotRuntime) -> web.Application:
-    settings = runtime.settings
+def create_app(runtime: BotRuntime, settings: ServeSettings) -> web.Application:
     app = web.Application(client_max_size=settings.webhook_max_body_bytes)
     app[RUNTIME] = runtime
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    app[SETTINGS] = settings
+    secret = settings.webhook_secret.get_secret_value()
     webhook = WebhookHandler(
         bot=runtime.bot,
         dispatcher=runtime.dispatcher,
@@ -49,18 +51,19 @@ def create_app(runtime: BotRuntime) -> web.Application:
     app.router.add_get("/metrics", Metrics(readiness))
     app.on_startup.append(_on_startup)
     app.cleanup_ctx.append(_prune_processed_updates)
-    if settings.run_dispatcher_in_serve:
-        app.cleanup_ctx.append(_outbox_dispatcher)
+    app.cleanup_ctx.append(_outbox_dispatcher)  # RUN_DISPATCHER_IN_SERVE
     app.on_cleanup.append(_on_cleanup)
     return app
 
 
 async def _on_startup(app: web.Application) -> None:
-    runtime = app[RUNTIME]
+    runtime, settings = app[RUNTIME], app[SETTINGS]
     await runtime.start()
-    if runtime.settings.webhook_register_on_start:
-        await register_webhook(runtime.bot, runtime.dispatcher, runtime.settings)
-    log.info("serve.started", webhook_path=runtime.settings.webhook_path)
+    if settings.webhook_register_on_start:
+        url = settings.webhook_url
+        assert url is not None  # ServeSettings requires it with WEBHOOK_REGISTER_ON_START
+        await register_webhook(runtime.bot, runtime.dispatcher, settings, url)
+    log.info("serve.started", webhook_path=settings.webhook_path)
 
 
 async def _prune_processed_updates(app: web.Application) -> AsyncIterator[None]:
@@ -85,9 +88,7 @@ async def _prune_processed_updates(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
-    from tgbot.delivery.dispatcher import dispatcher_alongside
-
-    async with dispatcher_alongside(app[RUNTIME].settings):
+    async with app[RUNTIME].outbox_alongside():
         yield
 
 
@@ -97,10 +98,9 @@ async def _on_cleanup(app: web.Application) -> None:
     log.info("serve.stopped")
 
 
-def run_server(runtime: BotRuntime) -> None:
-    settings = runtime.settings
+def run_server(settings: ServeSettings) -> None:
     web.run_app(
-        create_app(runtime),
+        create_app(BotRuntime.build(settings), settings),
         loop=uvloop.new_event_loop(),
         host=settings.http_host,
         port=settings.http_port,

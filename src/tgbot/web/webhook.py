@@ -21,11 +21,11 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from tgbot.bot.context import UpdateContext
 from tgbot.db.errors import DATABASE_ERRORS, database_unavailable, driver_error
 from tgbot.metrics import DEDUP_HITS, HANDLING_SECONDS, IN_FLIGHT, UPDATES, WEBHOOK_REJECTED
-from tgbot.services.admission import UpdateAdmission
-from tgbot.services.dedup import Seen, UpdateDeduplicator
+from tgbot.updates.admission import UpdateAdmission
+from tgbot.updates.context import UpdateContext
+from tgbot.updates.dedup import Seen, UpdateDeduplicator
 
 log = structlog.get_logger(__name__)
 

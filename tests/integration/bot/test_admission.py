@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from tgbot.services.admission import UpdateAdmission
-from tgbot.services.dedup import Seen, UpdateDeduplicator
 from tgbot.services.redis_guard import RedisGuard
-from tgbot.services.throttle import Throttle
+from tgbot.updates.admission import UpdateAdmission
+from tgbot.updates.dedup import Seen, UpdateDeduplicator
+from tgbot.updates.throttle import Throttle
 
 
 def admission_for(guard: RedisGuard, bot_id: int, limit: int = 2) -> UpdateAdmission:

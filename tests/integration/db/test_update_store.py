@@ -14,7 +14,7 @@ from tests.support.staged import person, text_message
 from tgbot.config import async_postgres_url
 from tgbot.db.errors import DATABASE_ERRORS
 from tgbot.db.queries.effects import FileMessage, SetLanguage
-from tgbot.services.update_store import Committed, UpdateStore
+from tgbot.updates.store import Committed, UpdateStore
 
 
 def note(user_id: int, n: int, content_type: str = "text") -> FileMessage:

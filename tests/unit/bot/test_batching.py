@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tgbot.services.batching import Batcher
+from tgbot.updates.batching import Batcher
 
 
 class Recorder:

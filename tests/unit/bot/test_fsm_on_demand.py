@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tgbot.bot.factory import create_dispatcher
 from tgbot.bot.fsm import StateOnDemandMiddleware, reads_state
-from tgbot.bot.replies import ReplySender
 from tgbot.services.redis_guard import RedisGuard
 from tgbot.services.texts import TextService
-from tgbot.services.throttle import Throttle
-from tgbot.services.update_store import UpdateStore
+from tgbot.updates.replies import ReplySender
+from tgbot.updates.store import UpdateStore
+from tgbot.updates.throttle import Throttle
 
 
 class Feedback(StatesGroup):

@@ -26,10 +26,10 @@ from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError, IntegrityError, InternalError, OperationalError
 
 from tgbot.db.errors import database_unavailable
-from tgbot.services.admission import UpdateAdmission
-from tgbot.services.dedup import UpdateDeduplicator
 from tgbot.services.redis_guard import RedisGuard
-from tgbot.services.throttle import Throttle
+from tgbot.updates.admission import UpdateAdmission
+from tgbot.updates.dedup import UpdateDeduplicator
+from tgbot.updates.throttle import Throttle
 from tgbot.web.webhook import WebhookHandler
 
 UPDATE = {

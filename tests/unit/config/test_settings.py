@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from tgbot.config import (
+    COMMANDS,
     ConfigError,
+    DispatchSettings,
+    MigrateSettings,
+    ServeSettings,
     async_postgres_url,
     load_settings,
     mask_url,
@@ -29,8 +33,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", DB)
     monkeypatch.setenv("REDIS_URL", "redis://cache:6379/1")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:token")
     monkeypatch.setenv("LOG_LEVEL", "debug")
-    settings = load_settings()
+    settings = load_settings(DispatchSettings)
     assert settings.database_url.get_secret_value() == DB
     assert settings.log_level == "DEBUG"
     assert settings.sqlalchemy_url == "postgresql+asyncpg://bot:s3cret@db:5432/bot"
@@ -42,8 +47,8 @@ def test_secret_from_file_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("DATABASE_URL", DB)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:env-token")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN_FILE", str(secret))
-    settings = load_settings()
-    assert settings.telegram_bot_token is not None
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6379/1")
+    settings = load_settings(DispatchSettings)
     assert settings.telegram_bot_token.get_secret_value() == "123:file-token"
 
 
@@ -52,7 +57,7 @@ def test_unreadable_secret_file_is_one_line(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL_FILE", str(tmp_path / "missing"))
     with pytest.raises(ConfigError) as info:
-        load_settings()
+        load_settings(MigrateSettings)
     assert len(info.value.lines) == 1
     assert info.value.lines[0].startswith("config error: DATABASE_URL_FILE: cannot read")
 
@@ -60,8 +65,10 @@ def test_unreadable_secret_file_is_one_line(
 def test_every_problem_gets_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REDIS_URL", "http://not-redis")
     monkeypatch.setenv("HTTP_PORT", "99999")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:token")
+    monkeypatch.setenv("WEBHOOK_SECRET", "s3cret")
     with pytest.raises(ConfigError) as info:
-        load_settings()
+        load_settings(ServeSettings)
     lines = info.value.lines
     assert "config error: DATABASE_URL: is required but not set" in lines
     assert any(line.startswith("config error: REDIS_URL: must be a redis://") for line in lines)
@@ -80,14 +87,14 @@ def test_every_problem_gets_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_database_urls(monkeypatch: pytest.MonkeyPatch, url: str, reason: str) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
     with pytest.raises(ConfigError) as info:
-        load_settings()
+        load_settings(MigrateSettings)
     assert reason in info.value.lines[0]
 
 
 def test_secrets_never_shown_in_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "mysql://root:hunter2@h/db")
     with pytest.raises(ConfigError) as info:
-        load_settings()
+        load_settings(MigrateSettings)
     assert "hunter2" not in str(info.value)
 
 
@@ -104,31 +111,82 @@ def test_mask_and_driver_urls() -> None:
     )
 
 
-def test_check_config_masks_secrets_and_requires_service_settings(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": DB, "REDIS_URL": "redis://:pw@cache:6379/0"}
-    missing = subprocess.run(
-        [sys.executable, "-m", "tgbot", "check-config"],
-        env=env,
+# What each command needs, and only that: a missing one is one line naming the variable.
+REQUIRED = {
+    "migrate": {"DATABASE_URL"},
+    "dispatch": {"DATABASE_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN"},
+    "poll": {"DATABASE_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN"},
+    "serve": {"DATABASE_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET"},
+    "set-webhook": {"TELEGRAM_BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET"},
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_each_command_requires_its_own_settings(command: str) -> None:
+    assert set(REQUIRED) == set(COMMANDS)
+    with pytest.raises(ConfigError) as info:
+        load_settings(COMMANDS[command])
+    assert sorted(info.value.lines) == sorted(
+        f"config error: {name}: is required but not set" for name in REQUIRED[command]
+    )
+
+
+def _tgbot(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tgbot", *args],
+        env={"PATH": "/usr/bin:/bin", **env},
         capture_output=True,
         text=True,
         check=False,
+        timeout=60,
     )
+
+
+def test_serve_refuses_to_start_without_a_webhook_secret() -> None:
+    env = {"DATABASE_URL": DB, "REDIS_URL": "redis://cache:6379/0", "TELEGRAM_BOT_TOKEN": "1:a"}
+    result = _tgbot("serve", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "config error: WEBHOOK_SECRET: is required but not set"
+    ]
+
+
+def test_migrate_needs_only_the_database() -> None:
+    result = _tgbot("check-config", "--for", "migrate", env={"DATABASE_URL": DB})
+    assert result.returncode == 0, result.stderr
+    assert "DATABASE_URL=postgresql://bot:***@db:5432/bot" in result.stdout
+    assert "REDIS_URL" not in result.stdout
+
+
+def test_registering_on_start_needs_the_url() -> None:
+    env = {
+        "DATABASE_URL": DB,
+        "REDIS_URL": "redis://cache:6379/0",
+        "TELEGRAM_BOT_TOKEN": "1:a",
+        "WEBHOOK_SECRET": "s3cret",
+        "WEBHOOK_REGISTER_ON_START": "true",
+    }
+    result = _tgbot("serve", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "config error: WEBHOOK_URL: is required when WEBHOOK_REGISTER_ON_START is on"
+    ]
+
+
+def test_check_config_masks_secrets_and_requires_service_settings() -> None:
+    env = {"DATABASE_URL": DB, "REDIS_URL": "redis://:pw@cache:6379/0", "WEBHOOK_SECRET": "s3cret"}
+    missing = _tgbot("check-config", env=env)
     assert missing.returncode == 2
     assert missing.stderr.strip().splitlines() == [
-        "config error: TELEGRAM_BOT_TOKEN: is required for this command but not set"
+        "config error: TELEGRAM_BOT_TOKEN: is required but not set"
     ]
 
     env["TELEGRAM_BOT_TOKEN"] = "123456:AAAA-secret"
-    ok = subprocess.run(
-        [sys.executable, "-m", "tgbot", "check-config"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    ok = _tgbot("check-config", env=env)
     assert ok.returncode == 0, ok.stderr
     assert "DATABASE_URL=postgresql://bot:***@db:5432/bot" in ok.stdout
     assert "REDIS_URL=redis://:***@cache:6379/0" in ok.stdout
     assert "TELEGRAM_BOT_TOKEN=***" in ok.stdout
+    assert "WEBHOOK_SECRET=***" in ok.stdout
     for secret in ("s3cret", "AAAA-secret", ":pw@"):
         assert secret not in ok.stdout

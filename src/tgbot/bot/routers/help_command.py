@@ -7,7 +7,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from tgbot.bot.filters import PrivateChat
-from tgbot.bot.work import UpdateWork
+from tgbot.updates.work import UpdateWork
 
 router = Router(name="help")
 router.message.filter(PrivateChat())

@@ -9,10 +9,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from tgbot.bot.filters import PrivateChat
-from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.effects import SetLanguage
 from tgbot.services.texts import TextService
 from tgbot.texts_defaults import SUPPORTED_LANGUAGES
+from tgbot.updates.work import UpdateWork
 
 router = Router(name="language")
 

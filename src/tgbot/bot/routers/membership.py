@@ -7,8 +7,8 @@ from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
 from tgbot.bot.filters import PrivateChat
-from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.effects import SetBlocked
+from tgbot.updates.work import UpdateWork
 
 router = Router(name="membership")
 router.my_chat_member.filter(PrivateChat())

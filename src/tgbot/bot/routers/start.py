@@ -7,8 +7,8 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 
 from tgbot.bot.filters import PrivateChat
-from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.effects import RememberStartPayload
+from tgbot.updates.work import UpdateWork
 
 router = Router(name="start")
 router.message.filter(PrivateChat())

@@ -6,8 +6,8 @@ from aiogram import Router
 from aiogram.types import Message
 
 from tgbot.bot.filters import PrivateChat
-from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.effects import FileMessage
+from tgbot.updates.work import UpdateWork
 
 router = Router(name="support")
 router.message.filter(PrivateChat())

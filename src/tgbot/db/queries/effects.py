@@ -1,6 +1,6 @@
 """What handling an update writes, decided by its handler and committed after it, with its claim.
 
-Handlers stage effects (``tgbot.bot.work.UpdateWork``); ``services.update_store`` commits the
+Handlers stage effects (``tgbot.updates.work.UpdateWork``); ``updates.store`` commits the
 effects of the updates that finish together in one transaction, each kind in as few statements as
 it can: ``FileMessage`` in one statement for the whole batch, the rare ones one by one.
 """
@@ -41,7 +41,7 @@ class Effect:
 
 
 # The hot path in one statement: claim a batch of updates, register their people and file the
-# messages of the claimed ones whose senders are not banned (services.update_store uses it when
+# messages of the claimed ones whose senders are not banned (updates.store uses it when
 # messages are all there is).
 CLAIM_AND_FILE = text(
     f"WITH {CLAIM_CTES}, "  # noqa: S608 - SQL built from constants only

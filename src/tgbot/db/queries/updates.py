@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tgbot.db.models import ProcessedUpdate
 from tgbot.db.queries.users import SeenUser, UserProfile
 
-# For the updates committed together (services.update_store): claim every id,
+# For the updates committed together (updates.store): claim every id,
 # register or refresh the people behind the claimed ones (the latest update of a person wins;
 # rows are locked in telegram_id order, so two batches touching the same people cannot deadlock
 # each other). A person is given by a NULL-free telegram_id. Common table expressions, so that

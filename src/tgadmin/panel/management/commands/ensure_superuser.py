@@ -16,7 +16,7 @@ from django.db import transaction
 from pydantic import ValidationError
 
 from tgadmin.config import SuperuserSettings
-from tgbot.config_sources import FileSecretError, describe_errors
+from tgbot.config.sources import FileSecretError, describe_errors
 
 
 class Command(BaseCommand):

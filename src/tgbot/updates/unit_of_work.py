@@ -1,7 +1,7 @@
 """One update, one unit of work: let the handler decide, commit, then reply.
 
 The handler stages its effects and replies on ``work``; the effects commit in one transaction
-with the update's claim and its person's registration (``services.update_store``, batched with
+with the update's claim and its person's registration (``updates.store``, batched with
 the updates finishing together), and the commit answers with the person as it found them. Only
 then are the replies rendered in their language and sent, so a duplicate delivery — which the
 claim finds — neither writes nor replies. A banned person's update writes nothing but the claim
@@ -18,13 +18,13 @@ import structlog
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
 
-from tgbot.bot.context import UpdateContext
-from tgbot.bot.replies import ReplySender
-from tgbot.bot.work import UpdateWork
 from tgbot.db.queries.users import SeenUser, UserProfile
 from tgbot.metrics import DEDUP_HITS
 from tgbot.services.texts import TextService
-from tgbot.services.update_store import UpdateStore
+from tgbot.updates.context import UpdateContext
+from tgbot.updates.replies import ReplySender
+from tgbot.updates.store import UpdateStore
+from tgbot.updates.work import UpdateWork
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]

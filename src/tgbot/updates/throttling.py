@@ -8,9 +8,9 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject
 
-from tgbot.bot.context import UpdateContext
-from tgbot.bot.work import UpdateWork
-from tgbot.services.throttle import Throttle, ThrottleDecision
+from tgbot.updates.context import UpdateContext
+from tgbot.updates.throttle import Throttle, ThrottleDecision
+from tgbot.updates.work import UpdateWork
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 

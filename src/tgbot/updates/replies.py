@@ -19,7 +19,7 @@ from aiogram.methods import TelegramMethod
 from tgbot.db.errors import DATABASE_ERRORS
 from tgbot.db.queries.effects import SetBlocked
 from tgbot.delivery.sender import HttpSender, Kind, method_parameters
-from tgbot.services.update_store import UpdateStore
+from tgbot.updates.store import UpdateStore
 
 log = structlog.get_logger(__name__)
 

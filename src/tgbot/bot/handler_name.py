@@ -9,7 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import TelegramObject
 
-from tgbot.bot.context import UpdateContext
+from tgbot.updates.context import UpdateContext
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
 REDIS_SCHEMES = {"redis", "rediss", "unix"}
@@ -73,7 +73,20 @@ class EnvFileSecretsSource(PydanticBaseSettingsSource):
         return values
 
 
-class LoggingSettings(BaseSettings):
+class EnvSettings(BaseSettings):
+    """Settings read from environment variables named like the fields, upper-cased.
+
+    The one ``model_config`` of every settings class of the bot, the sandbox and the admin
+    (subclasses add to it, e.g. an ``env_prefix``): unknown variables are ignored, an empty one
+    counts as unset, and a rejected value is never echoed (it may be a secret).
+    """
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", env_ignore_empty=True, hide_input_in_errors=True
+    )
+
+
+class LoggingSettings(EnvSettings):
     """``LOG_LEVEL`` and ``LOG_FORMAT``, the same in every service (``tgbot.observability``)."""
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -91,7 +104,7 @@ class LoggingSettings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
 
-class FileSecretsSettings(BaseSettings):
+class FileSecretsSettings(EnvSettings):
     """Settings whose every field may also come from ``<NAME>_FILE``.
 
     Source order: explicit keyword arguments, ``NAME_FILE``, then ``NAME``.
@@ -115,11 +128,12 @@ def describe_errors(exc: ValidationError | FileSecretError, prefix: str = "") ->
         return [f"config error: {exc}"]
     lines = []
     for err in exc.errors():
-        name = (prefix + ".".join(str(p) for p in err["loc"])).upper() or "SETTINGS"
+        name = (prefix + ".".join(str(p) for p in err["loc"])).upper()
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             message = "is required but not set"
-        lines.append(f"config error: {name}: {message}")
+        # A check across fields names its variables itself ("WEBHOOK_URL: is required when ...").
+        lines.append(f"config error: {name}: {message}" if name else f"config error: {message}")
     return lines
 
 

@@ -1,9 +1,9 @@
 """Admission of a webhook update: dedup claim and throttle count in one Redis round trip.
 
-A Lua script, run once for all the updates that arrive together (``services.batching``), claims
-each update id (``SET NX``, see ``services.dedup``) and, only when the claim
+A Lua script, run once for all the updates that arrive together (``updates.batching``), claims
+each update id (``SET NX``, see ``updates.dedup``) and, only when the claim
 is new and the update is a user's message, counts the message in the user's throttle window
-(``services.throttle``). The throttle decision travels with the update to
+(``updates.throttle``). The throttle decision travels with the update to
 ``ThrottlingMiddleware``, which acts on it after the ban check.
 """
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from tgbot.services.batching import Batcher
-from tgbot.services.dedup import DONE, IN_FLIGHT, Seen, UpdateDeduplicator
 from tgbot.services.redis_guard import RedisGuard
-from tgbot.services.throttle import Throttle, ThrottleDecision
+from tgbot.updates.batching import Batcher
+from tgbot.updates.dedup import DONE, IN_FLIGHT, Seen, UpdateDeduplicator
+from tgbot.updates.throttle import Throttle, ThrottleDecision
 
 # For each update i: KEYS[2i-1] its dedup key, KEYS[2i] its user's throttle window key,
 # ARGV[3+i] '1' when the update is a message to count in that window.

@@ -2,7 +2,7 @@
 
 One round trip carries an update: ``commit`` writes the update's claim, its person and the
 effects its handler staged, in one transaction, and answers with the person as the claim left
-them (their language, for the replies). It is batched (``services.batching``): the updates that
+them (their language, for the replies). It is batched (``updates.batching``): the updates that
 finish together share the statement and the transaction, so under load one commit carries many
 updates (group commit) while a lone update goes at once. The effects of a banned user's update
 are not written.
@@ -28,7 +28,7 @@ from tgbot.db.queries.updates import claim_updates
 from tgbot.db.queries.users import SeenUser, UserProfile
 from tgbot.delivery.enqueue import enqueue
 from tgbot.delivery.sender import method_parameters
-from tgbot.services.batching import Batcher
+from tgbot.updates.batching import Batcher
 
 log = structlog.get_logger(__name__)
 

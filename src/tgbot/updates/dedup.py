@@ -1,6 +1,6 @@
 """Fast duplicate filter for Telegram updates across replicas (Redis ``SET NX``).
 
-The claim itself is made by ``services.admission`` (together with the throttle count); this
+The claim itself is made by ``updates.admission`` (together with the throttle count); this
 module names the keys and records the outcome.
 
 The durable guarantee is the processed_updates row written in the update's own transaction
@@ -14,8 +14,8 @@ from enum import Enum
 
 from redis.asyncio import Redis
 
-from tgbot.services.batching import Batcher
 from tgbot.services.redis_guard import RedisGuard
+from tgbot.updates.batching import Batcher
 
 IN_FLIGHT = b"in-flight"
 DONE = b"done"

@@ -1,1 +1,0 @@
-"""Middlewares: the unit of work (commit, then replies), throttling, the handler's name."""
