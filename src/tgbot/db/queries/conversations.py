@@ -3,19 +3,32 @@
 Plain SQL on this path: it runs for every user message, and SQLAlchemy never caches a
 PostgreSQL ON CONFLICT construct. The partial index's predicate is written literally
 (``status = 'open'``): as a bound parameter it cannot be matched to the index once PostgreSQL
-uses the generic plan of the prepared statement. The messages are ``queries.effects.FileMessage``
-effects, filed a batch at a time.
+uses the generic plan of the prepared statement. The messages are any objects with the fields
+of :class:`IncomingMessage` (``queries.effects.FileMessage``), filed a batch at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import text
 
-if TYPE_CHECKING:
-    from tgbot.db.queries.effects import FileMessage
+
+class IncomingMessage(Protocol):
+    """What filing a user's message needs to know of it."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def file_id(self) -> str | None: ...
+    @property
+    def telegram_message_id(self) -> int: ...
+
 
 # Every message of the batch into its user's open conversation, opened when there is none; the
 # open ones are marked active. When another transaction opens the user's conversation at the
@@ -66,7 +79,7 @@ FILE_MESSAGES = text(
 
 
 def message_parameters(
-    messages: Sequence[tuple[int | None, FileMessage]],
+    messages: Sequence[tuple[int | None, IncomingMessage]],
 ) -> dict[str, list[Any]]:
     return {
         "message_update_ids": [update_id for update_id, _ in messages],
