@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     Field,
@@ -28,6 +28,7 @@ from tgbot.config.sources import (
 from tgbot.config.sources import (
     EnvSettings,
     FileSecretsSettings,
+    Language,
     LoggingSettings,
     PostgresUrl,
     RedisUrl,
@@ -88,7 +89,7 @@ class AdminSettings(FileSecretsSettings, LoggingSettings):
     admin_url_prefix: str = Field(
         default="admin/", description="URL prefix of the admin site, e.g. `admin/` or `ops/x1/`."
     )
-    language_code: Literal["en", "ru"] = Field(
+    language_code: Language = Field(
         default="en", description="Default UI language (users may switch to the other one)."
     )
     time_zone: str = Field(default="UTC", description="Time zone dates are shown in.")

@@ -1,10 +1,22 @@
-"""Built-in bot texts per key and language. The admin may override any of them (bot_texts).
+"""Everything the bot says, per language: the languages, the built-in texts and the command menu.
 
-Plain data with no imports: the admin panel reads it too, to show the default beside an edit.
-Placeholders use str.format names: {name}.
+The admin may override any text (bot_texts). Plain data with no imports: the admin panel reads it
+too (its languages, the default beside an edit). Placeholders use str.format names: {name}.
+Adding a language means a name here, a text for each key and a description for each command.
 """
 
-SUPPORTED_LANGUAGES = ("en", "ru")
+# Code -> the language's name in itself (the /language keyboard, the panel's choices).
+LANGUAGES = {"en": "English", "ru": "Русский"}
+SUPPORTED_LANGUAGES = tuple(LANGUAGES)
+
+# The command menu Telegram shows (setMyCommands, per language): command -> description.
+COMMAND_MENU: dict[str, dict[str, str]] = {
+    "start": {"en": "Start", "ru": "Начать"},
+    "help": {"en": "What the bot can do", "ru": "Что умеет бот"},
+    "language": {"en": "Choose the language", "ru": "Выбрать язык"},
+    "subscribe": {"en": "Receive news", "ru": "Получать новости"},
+    "unsubscribe": {"en": "Stop receiving news", "ru": "Отписаться от новостей"},
+}
 
 DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "start": {

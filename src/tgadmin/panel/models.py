@@ -13,7 +13,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-LANGUAGES = [("en", "English"), ("ru", "Русский")]
+from tgbot.texts_defaults import LANGUAGES as BOT_LANGUAGES
+
+LANGUAGES = list(BOT_LANGUAGES.items())
 
 
 class TelegramUser(models.Model):

@@ -13,6 +13,7 @@ import django_stubs_ext
 
 from tgadmin.config import ConfigError, settings_from_environment
 from tgadmin.dburl import database_settings
+from tgbot.texts_defaults import LANGUAGES as BOT_LANGUAGES
 
 try:
     ENV = settings_from_environment()
@@ -94,7 +95,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- i18n ----------------------------------------------------------------------------------
 LANGUAGE_CODE = ENV.language_code
-LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LANGUAGES = list(BOT_LANGUAGES.items())  # the panel speaks the bot's languages
 USE_I18N = True
 TIME_ZONE = ENV.time_zone
 USE_TZ = True

@@ -6,7 +6,6 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.types import BotCommand
 
 from tgbot.bot.fsm import StateOnDemandMiddleware, reads_state
 from tgbot.bot.handler_name import HandlerNameMiddleware
@@ -19,23 +18,6 @@ from tgbot.updates.store import UpdateStore
 from tgbot.updates.throttle import Throttle
 from tgbot.updates.throttling import ThrottlingMiddleware
 from tgbot.updates.unit_of_work import UnitOfWorkMiddleware
-
-COMMANDS = {
-    "en": [
-        BotCommand(command="start", description="Start"),
-        BotCommand(command="help", description="What the bot can do"),
-        BotCommand(command="language", description="Choose the language"),
-        BotCommand(command="subscribe", description="Receive news"),
-        BotCommand(command="unsubscribe", description="Stop receiving news"),
-    ],
-    "ru": [
-        BotCommand(command="start", description="Начать"),
-        BotCommand(command="help", description="Что умеет бот"),
-        BotCommand(command="language", description="Выбрать язык"),
-        BotCommand(command="subscribe", description="Получать новости"),
-        BotCommand(command="unsubscribe", description="Отписаться от новостей"),
-    ],
-}
 
 
 def create_bot(settings: TelegramSettings) -> Bot:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import structlog
 from aiogram import Bot, Dispatcher
-from aiogram.types import BotCommandScopeDefault
+from aiogram.types import BotCommand, BotCommandScopeDefault
 from pydantic import AnyHttpUrl
 
-from tgbot.bot.factory import COMMANDS
 from tgbot.config import WebhookSettings
+from tgbot.texts_defaults import COMMAND_MENU, SUPPORTED_LANGUAGES
 
 log = structlog.get_logger(__name__)
 
@@ -43,13 +43,22 @@ async def register_webhook(
         max_connections=settings.webhook_max_connections,
         drop_pending_updates=False,
     )
-    for language, commands in COMMANDS.items():
+    for language in SUPPORTED_LANGUAGES:
         await bot.set_my_commands(
-            commands,
+            command_menu(language),
             scope=BotCommandScopeDefault(),
-            language_code=None if language == "en" else language,
+            # The first language's menu is the default, for users of any other language.
+            language_code=None if language == SUPPORTED_LANGUAGES[0] else language,
         )
     log.info(
         "webhook.set", allowed_updates=allowed, max_connections=settings.webhook_max_connections
     )
     return True
+
+
+def command_menu(language: str) -> list[BotCommand]:
+    """The command menu in ``language`` (``texts_defaults.COMMAND_MENU``)."""
+    return [
+        BotCommand(command=command, description=descriptions[language])
+        for command, descriptions in COMMAND_MENU.items()
+    ]

@@ -17,6 +17,7 @@ from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_valida
 from tgbot.config.sources import (
     POSTGRES_SCHEMES,
     FileSecretsSettings,
+    Language,
     LoggingSettings,
     PostgresUrl,
     RedisUrl,
@@ -158,7 +159,7 @@ class TelegramSettings(CommandSettings):
 class UpdateSettings(CommandSettings):
     """Handling updates (webhook or polling): languages, time limits, throttling, texts."""
 
-    default_language: Literal["en", "ru"] = Field(
+    default_language: Language = Field(
         default="en", description="Language for users whose language is unknown or unsupported."
     )
 

@@ -42,7 +42,17 @@ def _check_redis_url(value: SecretStr) -> SecretStr:
     return value
 
 
+def _check_language(value: str) -> str:
+    from tgbot.texts_defaults import SUPPORTED_LANGUAGES
+
+    if value not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+    return value
+
+
 PostgresUrl = Annotated[SecretStr, AfterValidator(_check_postgres_url)]
+# A language the bot speaks (tgbot.texts_defaults.LANGUAGES, the one list of them).
+Language = Annotated[str, AfterValidator(_check_language)]
 RedisUrl = Annotated[SecretStr, AfterValidator(_check_redis_url)]
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tgbot.config import DispatchSettings
 from tgbot.db.errors import database_unavailable
+from tgbot.db.statuses import DEAD, FAILED, PENDING, SENT
 from tgbot.delivery import metrics
 from tgbot.delivery.backoff import backoff_delay
 from tgbot.delivery.broadcasts import Broadcasts
@@ -47,7 +48,7 @@ from tgbot.delivery.sender import (
     Sender,
     make_bot,
 )
-from tgbot.delivery.store import DEAD, FAILED, PENDING, SENT, Claimed, OutboxStore, Result
+from tgbot.delivery.store import Claimed, OutboxStore, Result
 
 log = structlog.get_logger(__name__)
 

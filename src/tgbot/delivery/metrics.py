@@ -9,7 +9,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tgbot.db.models import OUTBOX_STATUSES
+from tgbot.db.statuses import OUTBOX_STATUSES
 
 OUTBOX_ROWS = Gauge("tgbot_outbox_rows", "Outbox rows by status.", ["status"])
 SENDS = Counter(

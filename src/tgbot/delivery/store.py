@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-SENT, FAILED, DEAD, PENDING, CANCELLED = "sent", "failed", "dead", "pending", "cancelled"
+from tgbot.db.statuses import CANCELLED, DEAD, FAILED, SENT
 
 # Direct rows (replies, notifications) first, then rows of running broadcasts. A broadcast row
 # whose user unsubscribed, blocked the bot or was banned since expansion is cancelled here.

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from tgadmin.panel.admin.base import ReadOnlyAdmin
 from tgadmin.panel.models import AdminAuditLog
 from tgadmin.panel.pagination import EstimatedCountPaginator
 
 
 @admin.register(AdminAuditLog)
-class AdminAuditLogAdmin(admin.ModelAdmin[AdminAuditLog]):
+class AdminAuditLogAdmin(ReadOnlyAdmin[AdminAuditLog]):
     list_display = ("created_at", "admin_username", "action", "object_type", "object_id")
     search_fields = ("=admin_username", "=object_id")
     ordering = ("-created_at",)
@@ -29,12 +27,3 @@ class AdminAuditLogAdmin(admin.ModelAdmin[AdminAuditLog]):
         "object_id",
         "details",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -21,6 +21,23 @@ def _jsonable(message: Any) -> Any:
     return message if isinstance(message, list | str) else str(message)
 
 
+class ReadOnlyMixin:
+    """Rows the panel shows but never adds, changes or deletes (a ModelAdmin or an inline)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin[M]):
+    """A read-only ModelAdmin: the audit log, the outbox."""
+
+
 class AuditedAdmin(admin.ModelAdmin[M]):
     """Writes every add, change and delete of the standard admin views to the audit log."""
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from tgadmin.panel import audit
-from tgadmin.panel.admin.base import TelegramUserRowsAdmin
+from tgadmin.panel.admin.base import ReadOnlyMixin, TelegramUserRowsAdmin
 from tgadmin.panel.models import Conversation, Message, OutboxMessage
 from tgadmin.panel.replies import send_reply
 
@@ -27,7 +27,7 @@ REPLY_MAX_LENGTH = 4096  # Telegram's limit for one text message
 HISTORY_LIMIT = 200  # the newest messages shown on a conversation page
 
 
-class MessageInline(admin.TabularInline[Message, Conversation]):
+class MessageInline(ReadOnlyMixin, admin.TabularInline[Message, Conversation]):
     model = Message
     extra = 0
     max_num = 0
@@ -51,15 +51,6 @@ class MessageInline(admin.TabularInline[Message, Conversation]):
                 delivery_reason=Subquery(latest_delivery.values("last_error")[:1]),
             )
         )
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("message"))
     def body(self, obj: Message) -> SafeString:

@@ -8,10 +8,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from tgadmin.panel.admin.base import ReadOnlyAdmin
 from tgadmin.panel.models import OutboxMessage
 from tgadmin.panel.pagination import EstimatedCountPaginator
-
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+from tgbot.db.statuses import OUTBOX_STATUSES
 
 
 class OutboxStatusFilter(admin.SimpleListFilter):
@@ -26,7 +26,7 @@ class OutboxStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
+class OutboxMessageAdmin(ReadOnlyAdmin[OutboxMessage]):
     list_display = (
         "id",
         "method",
@@ -49,12 +49,3 @@ class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in OutboxMessage._meta.fields if f.name != "payload"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

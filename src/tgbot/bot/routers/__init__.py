@@ -1,4 +1,8 @@
-"""One router per flow. Order matters: the support catch-all comes last."""
+"""One router per flow. Order matters: the support catch-all comes last.
+
+Each flow's module holds its handlers and ``create_router()``, which registers them on a new
+router: a process (or a test) may build as many dispatchers as it needs.
+"""
 
 from aiogram import Router
 
@@ -10,13 +14,13 @@ def all_routers() -> list[Router]:
     commands = Router(name="commands")
     commands.message.filter(CommandLike())  # other messages skip every command filter
     commands.include_routers(
-        start.router,
-        help_command.router,
-        language.router,  # also answers its keyboard's callback queries
-        subscription.router,
+        start.create_router(),
+        help_command.create_router(),
+        language.create_router(),  # also answers its keyboard's callback queries
+        subscription.create_router(),
     )
     return [
         commands,
-        membership.router,
-        support.router,  # catch-all: any other message opens/continues a conversation
+        membership.create_router(),
+        support.create_router(),  # catch-all: any other message opens/continues a conversation
     ]

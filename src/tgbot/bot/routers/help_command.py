@@ -9,10 +9,13 @@ from aiogram.types import Message
 from tgbot.bot.filters import PrivateChat
 from tgbot.updates.work import UpdateWork
 
-router = Router(name="help")
-router.message.filter(PrivateChat())
 
-
-@router.message(Command("help"))
 async def show_help(message: Message, work: UpdateWork) -> None:
     work.answer(message, "help")
+
+
+def create_router() -> Router:
+    router = Router(name="help")
+    router.message.filter(PrivateChat())
+    router.message.register(show_help, Command("help"))
+    return router

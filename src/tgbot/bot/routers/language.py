@@ -11,12 +11,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.effects import SetLanguage
 from tgbot.services.texts import TextService
-from tgbot.texts_defaults import SUPPORTED_LANGUAGES
+from tgbot.texts_defaults import LANGUAGES, SUPPORTED_LANGUAGES
 from tgbot.updates.work import UpdateWork
-
-router = Router(name="language")
-
-LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
@@ -26,16 +22,14 @@ class LanguageChoice(CallbackData, prefix="lang"):
 def language_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for code in SUPPORTED_LANGUAGES:
-        builder.button(text=LANGUAGE_NAMES[code], callback_data=LanguageChoice(code=code))
+        builder.button(text=LANGUAGES[code], callback_data=LanguageChoice(code=code))
     return builder.as_markup()
 
 
-@router.message(Command("language"), PrivateChat())
 async def ask_language(message: Message, work: UpdateWork) -> None:
     work.answer(message, "language_prompt", options={"reply_markup": language_keyboard()})
 
 
-@router.callback_query(LanguageChoice.filter(F.code.in_(SUPPORTED_LANGUAGES)))
 async def choose_language(
     query: CallbackQuery,
     callback_data: LanguageChoice,
@@ -48,3 +42,12 @@ async def choose_language(
     work.reply(query.answer(confirmation))
     if isinstance(query.message, Message):
         work.reply(query.message.edit_text(confirmation))
+
+
+def create_router() -> Router:
+    router = Router(name="language")
+    router.message.register(ask_language, Command("language"), PrivateChat())
+    router.callback_query.register(
+        choose_language, LanguageChoice.filter(F.code.in_(SUPPORTED_LANGUAGES))
+    )
+    return router

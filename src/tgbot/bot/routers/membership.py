@@ -10,15 +10,22 @@ from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.effects import SetBlocked
 from tgbot.updates.work import UpdateWork
 
-router = Router(name="membership")
-router.my_chat_member.filter(PrivateChat())
 
-
-@router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
 async def user_blocked_bot(event: ChatMemberUpdated, work: UpdateWork) -> None:
     work.write(SetBlocked(telegram_id=event.from_user.id, blocked=True))
 
 
-@router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=MEMBER))
 async def user_unblocked_bot(event: ChatMemberUpdated, work: UpdateWork) -> None:
     work.write(SetBlocked(telegram_id=event.from_user.id, blocked=False))
+
+
+def create_router() -> Router:
+    router = Router(name="membership")
+    router.my_chat_member.filter(PrivateChat())
+    router.my_chat_member.register(
+        user_blocked_bot, ChatMemberUpdatedFilter(member_status_changed=KICKED)
+    )
+    router.my_chat_member.register(
+        user_unblocked_bot, ChatMemberUpdatedFilter(member_status_changed=MEMBER)
+    )
+    return router

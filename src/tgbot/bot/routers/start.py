@@ -10,13 +10,9 @@ from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.effects import RememberStartPayload
 from tgbot.updates.work import UpdateWork
 
-router = Router(name="start")
-router.message.filter(PrivateChat())
-
 MAX_PAYLOAD = 64
 
 
-@router.message(CommandStart())
 async def start(
     message: Message,
     command: CommandObject,
@@ -27,3 +23,10 @@ async def start(
         payload = command.args.strip()[:MAX_PAYLOAD]
         work.write(RememberStartPayload(telegram_id=message.from_user.id, payload=payload))
     work.answer(message, "start", name=message.from_user.first_name)
+
+
+def create_router() -> Router:
+    router = Router(name="start")
+    router.message.filter(PrivateChat())
+    router.message.register(start, CommandStart())
+    return router

@@ -10,11 +10,7 @@ from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.effects import SetSubscribed
 from tgbot.updates.work import UpdateWork
 
-router = Router(name="subscription")
-router.message.filter(PrivateChat())
 
-
-@router.message(Command("subscribe"))
 async def subscribe(message: Message, work: UpdateWork) -> None:
     assert message.from_user is not None  # the unit of work runs handlers for people only
     work.write(SetSubscribed(telegram_id=message.from_user.id, subscribed=True))
@@ -22,10 +18,17 @@ async def subscribe(message: Message, work: UpdateWork) -> None:
     work.answer(message, lambda user: "already_subscribed" if user.is_subscribed else "subscribed")
 
 
-@router.message(Command("unsubscribe"))
 async def unsubscribe(message: Message, work: UpdateWork) -> None:
     assert message.from_user is not None  # the unit of work runs handlers for people only
     work.write(SetSubscribed(telegram_id=message.from_user.id, subscribed=False))
     work.answer(
         message, lambda user: "unsubscribed" if user.is_subscribed else "already_unsubscribed"
     )
+
+
+def create_router() -> Router:
+    router = Router(name="subscription")
+    router.message.filter(PrivateChat())
+    router.message.register(subscribe, Command("subscribe"))
+    router.message.register(unsubscribe, Command("unsubscribe"))
+    return router

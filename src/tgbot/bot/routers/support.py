@@ -9,9 +9,6 @@ from tgbot.bot.filters import PrivateChat
 from tgbot.db.queries.effects import FileMessage
 from tgbot.updates.work import UpdateWork
 
-router = Router(name="support")
-router.message.filter(PrivateChat())
-
 
 def media_file_id(message: Message) -> str | None:
     if message.photo:
@@ -30,7 +27,6 @@ def media_file_id(message: Message) -> str | None:
     return None
 
 
-@router.message()
 async def take_support_message(message: Message, work: UpdateWork) -> None:
     assert message.from_user is not None  # the unit of work runs handlers for people only
     work.write(
@@ -43,3 +39,10 @@ async def take_support_message(message: Message, work: UpdateWork) -> None:
         )
     )
     work.answer(message, "message_received")
+
+
+def create_router() -> Router:
+    router = Router(name="support")
+    router.message.filter(PrivateChat())
+    router.message.register(take_support_message)
+    return router

@@ -9,7 +9,7 @@ from tgbot.db.models.conversations import (
     Conversation,
     Message,
 )
-from tgbot.db.models.outbox import OUTBOX_STATUSES, OutboxMessage
+from tgbot.db.models.outbox import OutboxMessage
 from tgbot.db.models.texts import BotText
 from tgbot.db.models.updates import ProcessedUpdate
 from tgbot.db.models.users import TelegramUser
@@ -18,7 +18,6 @@ __all__ = [
     "BROADCAST_STATUSES",
     "CONVERSATION_STATUSES",
     "MESSAGE_DIRECTIONS",
-    "OUTBOX_STATUSES",
     "AdminAuditLog",
     "Base",
     "BotText",

@@ -9,8 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tgbot.db.models.base import Base, check_in
-
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+from tgbot.db.statuses import OUTBOX_STATUSES
 
 
 class OutboxMessage(Base):
