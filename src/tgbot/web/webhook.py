@@ -85,7 +85,7 @@ class WebhookHandler:
         dispatcher: Dispatcher,
         admission: UpdateAdmission,
         dedup: UpdateDeduplicator,
-        secret: str | None,
+        secret: str,
         max_body_bytes: int,
         timeout: float,
     ) -> None:
@@ -93,15 +93,18 @@ class WebhookHandler:
         self._dp = dispatcher
         self._admission = admission
         self._dedup = dedup
-        self._secret = secret.encode() if secret else None
+        self._secret = secret.encode()
         self._max_body = max_body_bytes
         self._timeout = timeout
 
     def _authorised(self, request: web.Request) -> bool:
-        if self._secret is None:
-            return True
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        return hmac.compare_digest(given, self._secret)
+        """Exactly one secret header, equal to the secret (constant time). Whatever bytes a
+        client sends there — not UTF-8, over-long, the header twice — the answer is 401."""
+        given = request.headers.getall(SECRET_HEADER, [])
+        if len(given) != 1:
+            return False
+        # aiohttp keeps bytes that are not UTF-8 as surrogates: encode them back, never fail.
+        return hmac.compare_digest(given[0].encode("utf-8", "surrogateescape"), self._secret)
 
     async def _read_update(self, request: web.Request) -> Update | web.Response:
         if request.content_length is not None and request.content_length > self._max_body:

@@ -30,7 +30,7 @@ from tgbot.services.redis_guard import RedisGuard
 from tgbot.updates.admission import UpdateAdmission
 from tgbot.updates.dedup import UpdateDeduplicator
 from tgbot.updates.throttle import Throttle
-from tgbot.web.webhook import WebhookHandler
+from tgbot.web.webhook import SECRET_HEADER, WebhookHandler
 
 UPDATE = {
     "update_id": 1,
@@ -61,14 +61,14 @@ async def answer_when_handling_raises(error: BaseException) -> int:
         dispatcher=FailingDispatcher(error),  # type: ignore[arg-type]
         admission=UpdateAdmission(guard, dedup, Throttle(guard, limit=5, window_seconds=60)),
         dedup=dedup,
-        secret=None,
+        secret="s3cret",
         max_body_bytes=65_536,
         timeout=5,
     )
     app = web.Application()
     app.router.add_post("/hook", handler.handle)
     async with TestClient(TestServer(app)) as client:
-        response = await client.post("/hook", json=UPDATE)
+        response = await client.post("/hook", json=UPDATE, headers={SECRET_HEADER: "s3cret"})
         status = response.status
     await redis.aclose()
     return status
