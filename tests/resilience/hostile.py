@@ -123,8 +123,12 @@ def updates(draw: st.DrawFn) -> Json:
     return update
 
 
-def fixed_cases(valid: dict[str, Json]) -> list[tuple[str, bytes, str | None, dict[str, str]]]:
+Secret = str | list[bytes] | None  # one header value, the raw values of several, or none
+
+
+def fixed_cases(valid: dict[str, Json]) -> list[tuple[str, bytes, Secret, dict[str, str]]]:
     """(name, body, secret, extra headers) of bodies every webhook must refuse politely."""
+    right = WEBHOOK_SECRET.encode()
     big = json.dumps({**valid, "pad": "x" * 2_100_000}).encode()
     return [
         ("empty", b"", WEBHOOK_SECRET, {}),
@@ -136,5 +140,11 @@ def fixed_cases(valid: dict[str, Json]) -> list[tuple[str, bytes, str | None, di
         ("two_megabytes", big, WEBHOOK_SECRET, {}),
         ("wrong_secret", json.dumps(valid).encode(), "wrong", {}),
         ("missing_secret", json.dumps(valid).encode(), None, {}),
+        # Bytes in the secret header: each one 401, never a 5xx.
+        ("secret_not_utf8", json.dumps(valid).encode(), [b"\xff\xfe\x80"], {}),
+        ("secret_then_not_utf8", json.dumps(valid).encode(), [right + b"\xff"], {}),
+        ("secret_over_long", json.dumps(valid).encode(), [b"A" * 4000], {}),
+        ("secret_repeated", json.dumps(valid).encode(), [right, right], {}),
+        ("secret_right_then_wrong", json.dumps(valid).encode(), [right, b"wrong"], {}),
         ("text_plain", json.dumps(valid).encode(), WEBHOOK_SECRET, {"Content-Type": "text/plain"}),
     ]

@@ -30,7 +30,7 @@ from tests.resilience.harness import (
     stored_incoming,
     wait_delivered,
 )
-from tests.resilience.hostile import fixed_cases, updates
+from tests.resilience.hostile import Secret, fixed_cases, updates
 from tests.support.slow_client import SlowClient
 
 SCALE = scale()
@@ -97,10 +97,12 @@ def test_hostile_input_is_never_5xx_while_real_updates_flow(
     fixed: dict[str, int] = {}
     with httpx.Client(timeout=60) as http:
 
-        def post(body: bytes, secret: str | None, headers: dict[str, str]) -> int:
-            sent = {"Content-Type": "application/json", **headers}
-            if secret is not None:
-                sent["X-Telegram-Bot-Api-Secret-Token"] = secret
+        def post(body: bytes, secret: Secret, headers: dict[str, str]) -> int:
+            sent: list[tuple[str, str | bytes]] = [
+                *{"Content-Type": "application/json", **headers}.items()
+            ]
+            values = [secret] if isinstance(secret, str) else secret or []
+            sent += [("X-Telegram-Bot-Api-Secret-Token", value) for value in values]
             status = http.post(bot.bot.webhook_url, content=body, headers=sent).status_code
             statuses[status] += 1
             return status
@@ -153,6 +155,7 @@ def test_hostile_input_is_never_5xx_while_real_updates_flow(
     assert all(s < 500 for s in statuses), statuses
     assert (fixed["two_megabytes"], fixed["empty"]) == (413, 400), fixed
     assert (fixed["wrong_secret"], fixed["missing_secret"]) == (401, 401), fixed
+    assert {fixed[name] for name in fixed if name.startswith("secret_")} == {401}, fixed
     assert [c.status for c in slow] == [200] * len(slow), [(c.status, c.error) for c in slow]
     assert slow_stored == [1] * len(slow), slow_stored
     assert accepted_during > 0  # the slow clients did not hold real updates back

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tgbot import text_templates
 from tgbot.db.queries.texts import all_text_overrides
 from tgbot.texts_defaults import DEFAULT_TEXTS, SUPPORTED_LANGUAGES
 
@@ -79,16 +80,20 @@ class TextService:
                 await self._reloading
 
     async def get(self, key: str, language: str, **fmt: object) -> str:
+        """The text ``key`` in ``language`` (or the default language), placeholders filled.
+
+        An override that is not a safe template (``tgbot.text_templates``) gives way to the
+        built-in text: the panel refuses such texts, but a row may have been written elsewhere.
+        """
         await self._refresh()
         for lang in (language, self._default_language):
-            body = self._overrides.get((key, lang)) or DEFAULT_TEXTS.get(key, {}).get(lang)
-            if body:
-                break
-        else:
-            body = DEFAULT_TEXTS[key]["en"]
-        if fmt:
-            try:
-                return body.format(**fmt)
-            except (KeyError, IndexError, ValueError):
-                log.warning("texts.bad_placeholder", key=key, language=language)
-        return body
+            override = self._overrides.get((key, lang))
+            if override:
+                rendered = text_templates.render(key, override, **fmt)
+                if rendered is not None:
+                    return rendered
+                log.warning("texts.unsafe_override", key=key, language=lang)
+            default = DEFAULT_TEXTS.get(key, {}).get(lang)
+            if default:
+                return text_templates.render(key, default, **fmt) or default
+        return DEFAULT_TEXTS[key][SUPPORTED_LANGUAGES[0]]

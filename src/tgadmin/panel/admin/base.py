@@ -3,6 +3,7 @@ the search and permissions of rows the bot creates for a Telegram user."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from django.contrib import admin
@@ -15,6 +16,10 @@ from tgadmin.panel import audit
 from tgadmin.panel.pagination import EstimatedCountPaginator
 
 M = TypeVar("M", bound=models.Model)
+# A Telegram id as a search term: ASCII digits only ("²".isdigit() is true, int("²") fails) and
+# within PostgreSQL's bigint (a longer number would be a database error, not "no match").
+TELEGRAM_ID = re.compile(r"-?[0-9]{1,19}")
+MAX_BIGINT = 2**63 - 1
 
 
 def _jsonable(message: Any) -> Any:
@@ -74,7 +79,7 @@ class TelegramUserRowsAdmin(AuditedAdmin[M]):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if term.lstrip("-").isdigit():
+        if TELEGRAM_ID.fullmatch(term) and abs(int(term)) <= MAX_BIGINT:
             return queryset.filter(**{self.telegram_id_lookup: int(term)}), False
         # lower(username) = ...: the expression index ix_tg_users_username_lower serves it.
         username = term.lstrip("@").lower()

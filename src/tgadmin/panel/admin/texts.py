@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tgadmin.panel.admin.base import AuditedAdmin
 from tgadmin.panel.models import BotText
+from tgbot.text_templates import template_problems
 from tgbot.texts_defaults import DEFAULT_TEXTS
 
 
@@ -30,6 +31,16 @@ class BotTextForm(forms.ModelForm[BotText]):
         model = BotText
         fields = ("key", "language", "body")
         widgets = {"body": forms.Textarea(attrs={"rows": 6, "cols": 60})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # On a change, key and language are read-only: the instance has them.
+        key = data.get("key") or self.instance.key
+        body = data.get("body")
+        if key and body:
+            for problem in template_problems(key, body):
+                self.add_error("body", problem)
+        return data
 
 
 @admin.register(BotText)
