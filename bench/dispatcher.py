@@ -101,6 +101,7 @@ def dispatchers(
         REDIS_URL=redis_url,
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE=sandbox_url,
+        TELEGRAM_API_ALLOW_HTTP="true",
         DISPATCHER_METRICS_PORT="0",
         LOG_LEVEL="WARNING",
     )

@@ -318,6 +318,7 @@ def main() -> None:
                 REDIS_URL=redis_url,
                 TELEGRAM_BOT_TOKEN=TOKEN,
                 TELEGRAM_API_BASE=sandbox_url,
+                TELEGRAM_API_ALLOW_HTTP="true",
                 WEBHOOK_SECRET=SECRET,
                 HTTP_HOST="127.0.0.1",
                 HTTP_PORT=str(bot_port),

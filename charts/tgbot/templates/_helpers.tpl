@@ -86,6 +86,9 @@ app.kubernetes.io/part-of: tgbot
 {{/* Environment of the bot processes (serve, dispatch, set-webhook). Secrets are files. */}}
 {{- define "tgbot.botEnv" -}}
 - {name: TELEGRAM_API_BASE, value: {{ include "tgbot.telegramApiBase" . | quote }}}
+{{- if .Values.sandbox.enabled }}
+- {name: TELEGRAM_API_ALLOW_HTTP, value: "true"}  # the sandbox speaks http (development only)
+{{- end }}
 - {name: WEBHOOK_URL, value: {{ include "tgbot.webhookUrl" . | quote }}}
 - {name: WEBHOOK_PATH, value: {{ .Values.config.webhookPath | quote }}}
 - {name: LOG_LEVEL, value: {{ .Values.config.logLevel | quote }}}

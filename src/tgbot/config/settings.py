@@ -141,7 +141,13 @@ class TelegramSettings(CommandSettings):
 
     telegram_api_base: AnyHttpUrl = Field(
         default=AnyHttpUrl("https://api.telegram.org"),
-        description="Bot API base URL; the sandbox's URL in development.",
+        description="Bot API base URL, https://; the sandbox's http:// URL in development (with "
+        "TELEGRAM_API_ALLOW_HTTP).",
+    )
+    telegram_api_allow_http: bool = Field(
+        default=False,
+        description="Development only: allow an http:// TELEGRAM_API_BASE (the Bot API sandbox). "
+        "Off, the token never travels unencrypted.",
     )
 
     telegram_request_timeout: float = Field(
@@ -154,6 +160,15 @@ class TelegramSettings(CommandSettings):
         if not TOKEN_RE.fullmatch(value.get_secret_value()):
             raise ValueError("does not look like a bot token (123456:ABC-DEF...)")
         return value
+
+    @model_validator(mode="after")
+    def _https_api(self) -> Self:
+        if self.telegram_api_base.scheme != "https" and not self.telegram_api_allow_http:
+            raise ValueError(
+                "TELEGRAM_API_BASE: must be https:// (http:// is for the development sandbox: "
+                "set TELEGRAM_API_ALLOW_HTTP=true there)"
+            )
+        return self
 
 
 class UpdateSettings(CommandSettings):

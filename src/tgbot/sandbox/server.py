@@ -63,5 +63,13 @@ def create_app(config: SandboxConfig) -> web.Application:
 
 def run(host: str, port: int, config: SandboxConfig) -> None:
     """Serve until interrupted (SIGINT/SIGTERM)."""
-    log.info("sandbox_starting", host=host, port=port)
+    # Its control API and recorded calls (which hold the bot's token and webhook secret) answer
+    # anyone who can reach the port: development and tests only, never next to a real bot.
+    log.warning(
+        "sandbox_starting",
+        host=host,
+        port=port,
+        notice="development only: the control API and the recorded calls (tokens, webhook "
+        "secrets) are open to anyone who reaches this port",
+    )
     web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)

@@ -93,6 +93,7 @@ def bot_env(
         "REDIS_URL": redis_url,
         "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_API_BASE": sandbox_url,
+        "TELEGRAM_API_ALLOW_HTTP": "true",
         "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "WEBHOOK_REGISTER_ON_START": "true",

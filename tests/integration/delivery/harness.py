@@ -84,6 +84,7 @@ class Launcher:
             REDIS_URL=self.redis_url,
             TELEGRAM_BOT_TOKEN=self.token,
             TELEGRAM_API_BASE=self.api_base,
+            TELEGRAM_API_ALLOW_HTTP="true",
             DISPATCHER_METRICS_PORT="0",
             DISPATCHER_METRICS_HOST="127.0.0.1",
             LOG_FORMAT="json",

@@ -61,6 +61,7 @@ def stack(
             REDIS_URL=redis_url,
             TELEGRAM_BOT_TOKEN=sandbox.token,
             TELEGRAM_API_BASE=sandbox.base_url,
+            TELEGRAM_API_ALLOW_HTTP="true",
             DISPATCHER_METRICS_HOST="127.0.0.1",
             DISPATCHER_METRICS_PORT=str(port),
             LOG_FORMAT="json",

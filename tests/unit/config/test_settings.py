@@ -190,3 +190,30 @@ def test_check_config_masks_secrets_and_requires_service_settings() -> None:
     assert "WEBHOOK_SECRET=***" in ok.stdout
     for secret in ("s3cret", "AAAA-secret", ":pw@"):
         assert secret not in ok.stdout
+
+
+@pytest.mark.parametrize(
+    ("base", "allow_http", "problem"),
+    [
+        ("https://api.telegram.org", None, None),
+        ("http://sandbox:8081", "true", None),
+        ("http://sandbox:8081", None, "TELEGRAM_API_BASE: must be https://"),
+        ("http://api.telegram.org", "false", "TELEGRAM_API_BASE: must be https://"),
+    ],
+)
+def test_the_bot_api_is_https_outside_development(
+    base: str, allow_http: str | None, problem: str | None
+) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_API_BASE": base}
+    if allow_http is not None:
+        env["TELEGRAM_API_ALLOW_HTTP"] = allow_http
+    result = _tgbot("check-config", "--for", "set-webhook", env={**env, **WEBHOOK})
+    if problem is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 2
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith(f"config error: {problem}")
+
+
+WEBHOOK = {"WEBHOOK_URL": "https://bot.example.com/telegram/webhook", "WEBHOOK_SECRET": "s3cret"}
