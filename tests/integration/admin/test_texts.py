@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 
 from tests.integration.admin import factories as f
@@ -47,3 +48,44 @@ def test_every_default_key_is_offered_in_both_languages(db: None) -> None:
     for key, by_language in DEFAULT_TEXTS.items():
         assert f'<option value="{key}">' in page, key
         assert {"en", "ru"} <= set(by_language), key
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("Hi {name:>999999999}!", "placeholders take no format or conversion"),
+        ("Hi {name.__class__}!", "is not a placeholder of this text"),
+        ("Hi {user}!", "is not a placeholder of this text (it has: {name})"),
+        ("Hi {name!r}", "placeholders take no format or conversion"),
+        ("Hi {name", "Braces do not match"),
+        ("x" * 4097, "Longer than Telegram&#x27;s 4096 characters"),
+        ("😀" * 2049, "Longer than Telegram&#x27;s 4096 characters"),  # 4098 UTF-16 units
+    ],
+)
+def test_unsafe_texts_are_refused_with_a_reason(db: None, body: str, problem: str) -> None:
+    client = f.client_for(f.staff("admins"))
+    response = client.post(
+        reverse("admin:panel_bottext_add"), {"key": "start", "language": "en", "body": body}
+    )
+    assert response.status_code == 200
+    assert problem in response.content.decode()
+    assert not BotText.objects.exists()
+
+
+def test_documented_placeholders_and_literal_braces_are_accepted(db: None) -> None:
+    client = f.client_for(f.staff("admins"))
+    body = "Hello, {name}! Our hours: {{9-18}}. " + "😀" * 2000
+    response = client.post(
+        reverse("admin:panel_bottext_add"), {"key": "start", "language": "en", "body": body}
+    )
+    assert response.status_code == 302
+    assert BotText.objects.get(key="start", language="en").body == body
+
+
+def test_a_text_without_placeholders_refuses_name(db: None) -> None:
+    client = f.client_for(f.staff("admins"))
+    response = client.post(
+        reverse("admin:panel_bottext_add"), {"key": "help", "language": "en", "body": "{name}"}
+    )
+    assert response.status_code == 200
+    assert "it has: none" in response.content.decode()

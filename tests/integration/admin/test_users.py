@@ -30,6 +30,30 @@ def test_search_by_id_and_username(db: None) -> None:
         assert ">bob<" not in page, term
 
 
+@pytest.mark.parametrize(
+    "term",
+    ["²", "١٢٣", "-", "9" * 19, "9" * 40, "-" + "9" * 30, "12\u00a034", "%00", "'; --"],
+    ids=[
+        "superscript",
+        "arabic-digits",
+        "minus",
+        "past-bigint",
+        "huge",
+        "huge-negative",
+        "nbsp",
+        "percent",
+        "quote",
+    ],
+)
+@pytest.mark.parametrize("url", [URL, "admin:panel_conversation_changelist"])
+def test_unusual_search_terms_answer_normally(db: None, term: str, url: str) -> None:
+    f.tg_user(username="Alice")
+    client = f.client_for(f.staff("operators"))
+    response = client.get(reverse(url), {"q": term})
+    assert response.status_code == 200
+    assert ">Alice<" not in response.content.decode()
+
+
 def test_filters(db: None) -> None:
     now = timezone.now()
     f.tg_user(username="fresh", last_seen_at=now, is_subscribed=True, language="ru")

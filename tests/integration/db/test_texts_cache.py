@@ -89,3 +89,24 @@ async def test_a_stale_cache_answers_at_once_and_reloads_in_the_background(
 
 async def _get(texts: TextService) -> bool:
     return await texts.get("help", "en") == "Edited"
+
+
+async def test_an_unsafe_override_gives_way_to_the_built_in_text(engine: AsyncEngine) -> None:
+    # Written past the panel (which refuses it): a format spec that would allocate a gigabyte.
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO bot_texts (key, language, body) VALUES "
+                "('start', 'en', 'Hi {name:>999999999}'), ('help', 'en', 'Custom help')"
+            )
+        )
+    try:
+        texts = TextService(engine, default_language="en", ttl_seconds=60)
+        await texts.load()
+        expected = DEFAULT_TEXTS["start"]["en"].format(name="Anna")
+        assert await texts.get("start", "en", name="Anna") == expected
+        assert await texts.get("help", "en") == "Custom help"
+        await texts.aclose()
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM bot_texts WHERE key = 'start'"))
