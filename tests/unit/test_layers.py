@@ -21,7 +21,15 @@ LAYERS: list[set[str]] = [
     {"services"},
     {"delivery"},
     {"db", "migrations"},
-    {"config", "observability", "metrics", "texts_defaults", "aiogram_types", "schema_revisions"},
+    {
+        "config",
+        "observability",
+        "metrics",
+        "texts_defaults",
+        "text_templates",
+        "aiogram_types",
+        "schema_revisions",
+    },
 ]
 # The sandbox stands apart: it shares only the ground floor with the bot.
 APART = {"sandbox": LAYERS[-1]}
