@@ -170,3 +170,26 @@ def test_only_drafts_can_be_deleted(audience: None) -> None:
     client.post(reverse("admin:panel_broadcast_delete", args=[draft.pk]), {"post": "yes"})
     assert list(Broadcast.objects.values_list("title", flat=True)) == ["running"]
     assert AdminAuditLog.objects.filter(action="delete", object_id=str(draft.pk)).exists()
+
+
+@pytest.mark.parametrize(("text", "fits"), [("😀" * 2048, True), ("😀" * 2049, False)])
+def test_broadcast_text_is_limited_as_telegram_counts(
+    audience: None, text: str, fits: bool
+) -> None:
+    client = f.client_for(f.staff("admins"))
+    response = client.post(
+        reverse("admin:panel_broadcast_add"),
+        {
+            "title": "Long",
+            "text": text,
+            "audience_language": "",
+            "scheduled_at_0": "",
+            "scheduled_at_1": "",
+        },
+    )
+    assert Broadcast.objects.filter(title="Long").exists() is fits
+    if not fits:
+        assert (
+            "Telegram accepts at most 4096 characters; this text has 4098."
+            in response.content.decode()
+        )

@@ -156,3 +156,14 @@ def test_long_history_shows_the_newest_messages(db: None) -> None:
     assert len(shown) == HISTORY_LIMIT
     assert shown[0] == "005"
     assert shown[-1] == f"{HISTORY_LIMIT + 4:03d}"
+
+
+def test_a_reply_longer_than_telegram_accepts_is_refused(db: None) -> None:
+    conv = f.conversation(f.tg_user(username="long"))
+    client = f.client_for(f.staff("operators"))
+    # 2,049 characters, 4,098 as Telegram counts them (each emoji is two UTF-16 units).
+    response = post_reply(client, conv, "😀" * 2049)
+    assert response.status_code == 200  # the form again, with the reason
+    page = response.content.decode()  # type: ignore[attr-defined]
+    assert "Telegram accepts at most 4096 characters; this text has 4098." in page
+    assert not Message.objects.filter(conversation=conv, direction="out").exists()

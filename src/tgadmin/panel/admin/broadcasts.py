@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -21,6 +22,7 @@ from tgadmin.panel import audit
 from tgadmin.panel.admin.base import AuditedAdmin
 from tgadmin.panel.broadcast_control import ALLOWED_FROM, Transition, apply, audience_count
 from tgadmin.panel.models import LANGUAGES, Broadcast
+from tgadmin.panel.validators import telegram_text
 
 EDITABLE = ("title", "text", "audience_language", "scheduled_at")
 LIVE_STATUSES = (Broadcast.Status.RUNNING, Broadcast.Status.SCHEDULED)
@@ -86,8 +88,14 @@ def progress_bar(broadcast: Broadcast, url: str = "") -> SafeString:
     )
 
 
+class BroadcastForm(forms.ModelForm[Broadcast]):
+    def clean_text(self) -> str:
+        return telegram_text(self.cleaned_data.get("text") or "")
+
+
 @admin.register(Broadcast)
 class BroadcastAdmin(AuditedAdmin[Broadcast]):
+    form = BroadcastForm
     list_display = ("title", "status", "audience", "scheduled_at", "progress_column", "created_at")
     list_filter = ("status",)
     search_fields = ("title",)

@@ -22,6 +22,7 @@ from tgadmin.panel import audit
 from tgadmin.panel.admin.base import ReadOnlyMixin, TelegramUserRowsAdmin
 from tgadmin.panel.models import Conversation, Message, OutboxMessage
 from tgadmin.panel.replies import send_reply
+from tgadmin.panel.validators import telegram_text
 
 REPLY_MAX_LENGTH = 4096  # Telegram's limit for one text message
 HISTORY_LIMIT = 200  # the newest messages shown on a conversation page
@@ -92,7 +93,7 @@ class ReplyForm(forms.ModelForm[Conversation]):
         text: str = self.cleaned_data.get("reply", "").strip()
         if text and self.instance.user.is_blocked:
             raise forms.ValidationError(_("The user blocked the bot; a reply cannot be delivered."))
-        return text
+        return telegram_text(text)
 
 
 class NoReplyForm(forms.ModelForm[Conversation]):

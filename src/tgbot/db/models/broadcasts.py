@@ -16,6 +16,7 @@ class Broadcast(Base):
     __tablename__ = "broadcasts"
     __table_args__ = (
         CheckConstraint(check_in("status", BROADCAST_STATUSES), name="status"),
+        CheckConstraint("char_length(text) <= 4096", name="text_length"),  # migration 0003
         Index("ix_broadcasts_status_scheduled_at", "status", "scheduled_at"),
         Index("ix_broadcasts_created_at", "created_at"),
     )

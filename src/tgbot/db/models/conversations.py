@@ -42,6 +42,11 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         CheckConstraint(check_in("direction", MESSAGE_DIRECTIONS), name="direction"),
+        # What operators send is within Telegram's limit (migration 0003); users' own messages
+        # are what Telegram delivered.
+        CheckConstraint(
+            "direction = 'in' OR text IS NULL OR char_length(text) <= 4096", name="out_text_length"
+        ),
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
     )
 
