@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
         "metrics",
         "texts_defaults",
         "text_templates",
+        "telegram_html",
         "aiogram_types",
         "schema_revisions",
     },
