@@ -94,6 +94,8 @@ class _Checker(HTMLParser):
             and not (self.open[-1] == "pre" and tag == "code")
         ):
             self._problem(f"{raw}: nothing can be formatted inside <{self.open[-1]}>")
+        if tag in ("blockquote", "a") and tag in self.open:
+            self._problem(f"{raw}: a <{tag}> cannot be inside another")
         problem = self._attrs_problem(tag, dict(attrs), len(attrs))
         if problem:
             self._problem(f"{raw}: {problem}")

@@ -40,6 +40,8 @@ def test_what_telegram_accepts_passes(markup: str) -> None:
         ('<tg-emoji emoji-id="abc">x</tg-emoji>', "needs emoji-id (digits)"),
         ('<code class="language-py">x</code>', "only inside <pre>"),
         ("<code><b>x</b></code>", "nothing can be formatted inside <code>"),
+        ("<blockquote>a<blockquote>b</blockquote></blockquote>", "cannot be inside another"),
+        ('<a href="https://a.io">x<a href="https://b.io">y</a></a>', "cannot be inside another"),
         ("a < b and c > d", "a bare '<' must be written &lt;"),
         ("AT&T ", "is not an entity Telegram knows"),
         ("&nbsp;", "&nbsp; is not an entity Telegram knows"),
