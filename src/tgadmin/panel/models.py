@@ -131,6 +131,8 @@ class Broadcast(models.Model):
     id = models.BigAutoField(primary_key=True)
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("text"))
+    parse_mode = models.CharField(max_length=16, null=True, blank=True)
+    buttons = models.JSONField(_("buttons"), null=True, blank=True)
     audience_language = models.CharField(
         _("audience language"),
         max_length=8,

@@ -53,7 +53,13 @@ _EXPAND_BATCH = text(
         LIMIT :limit
     ), inserted AS (
         INSERT INTO outbox (chat_id, method, payload, idempotency_key, broadcast_id)
-        SELECT a.telegram_id, 'sendMessage', jsonb_build_object('text', b.text),
+        SELECT a.telegram_id, 'sendMessage',
+               jsonb_strip_nulls(jsonb_build_object(
+                   'text', b.text,
+                   'parse_mode', b.parse_mode,
+                   'reply_markup', CASE WHEN b.buttons IS NOT NULL
+                                   THEN jsonb_build_object('inline_keyboard', b.buttons) END
+               )),
                'broadcast:' || b.id || ':' || a.telegram_id, b.id
         FROM audience a CROSS JOIN broadcasts b WHERE b.id = :id
         ON CONFLICT (idempotency_key) DO NOTHING

@@ -45,7 +45,9 @@ def test_admin_composes_a_draft_with_preview_and_live_count(audience: None) -> N
         reverse("admin:panel_broadcast_add"),
         {
             "title": "Sale",
-            "text": "Big <sale>\ntoday",
+            "text": '<b>Big</b> &lt;sale&gt;\n<a href="https://shop.example.com/">today</a>',
+            "buttons_text": "Shop https://shop.example.com | Help tg://resolve?domain=help\n"
+            "All offers https://shop.example.com/offers",
             "audience_language": "",
             "scheduled_at_0": "",
             "scheduled_at_1": "",
@@ -54,13 +56,26 @@ def test_admin_composes_a_draft_with_preview_and_live_count(audience: None) -> N
     assert response.status_code == 302, response.content.decode()[:2000]
     broadcast = Broadcast.objects.get(title="Sale")
     assert broadcast.status == "draft"
+    assert broadcast.parse_mode == "HTML"
+    assert broadcast.buttons == [
+        [
+            {"text": "Shop", "url": "https://shop.example.com"},
+            {"text": "Help", "url": "tg://resolve?domain=help"},
+        ],
+        [{"text": "All offers", "url": "https://shop.example.com/offers"}],
+    ]
     assert broadcast.created_by_admin_id == admin_user.pk
     assert AdminAuditLog.objects.filter(
         action="add", object_type="panel.broadcast", object_id=str(broadcast.pk)
     ).exists()
 
     page = client.get(reverse("admin:panel_broadcast_change", args=[broadcast.pk])).content.decode()
-    assert "Big &lt;sale&gt;<br>today" in page  # the preview, escaped
+    # The preview shows the formatting, re-rendered by the panel, the text escaped.
+    assert (
+        '<b>Big</b> &lt;sale&gt;\n<a href="https://shop.example.com/" '
+        'rel="noopener noreferrer nofollow" target="_blank">today</a>'
+    ) in page
+    assert '<span class="tg-button" title="tg://resolve?domain=help">Help</span>' in page
     assert '<span id="tg-recipients"' in page
 
     count_url = reverse("admin:panel_broadcast_audience_count")
@@ -190,6 +205,51 @@ def test_broadcast_text_is_limited_as_telegram_counts(
     assert Broadcast.objects.filter(title="Long").exists() is fits
     if not fits:
         assert (
-            "Telegram accepts at most 4096 characters; this text has 4098."
+            "the text is 4098 characters as Telegram counts them; at most 4096"
             in response.content.decode()
         )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("text", "Big <sale>", "&lt;sale&gt;: Telegram does not know this tag"),
+        ("text", "<b>unclosed", "&lt;b&gt; is never closed"),
+        (
+            "text",
+            '<a href="javascript:x()">go</a>',
+            "links must start with http://, https:// or tg://",
+        ),
+        ("buttons_text", "Shop", "needs a label and a URL"),
+        ("buttons_text", "Shop ftp://x.example.com", "links must start with http://"),
+    ],
+)
+def test_what_telegram_would_refuse_is_refused_at_save(
+    audience: None, field: str, value: str, reason: str
+) -> None:
+    client = f.client_for(f.staff("admins"))
+    data = {
+        "title": "Bad",
+        "text": "<b>fine</b>",
+        "buttons_text": "",
+        "audience_language": "",
+        "scheduled_at_0": "",
+        "scheduled_at_1": "",
+        field: value,
+    }
+    response = client.post(reverse("admin:panel_broadcast_add"), data)
+    assert response.status_code == 200
+    assert reason in response.content.decode()
+    assert not Broadcast.objects.filter(title="Bad").exists()
+
+
+def test_the_live_preview_renders_safely_and_names_problems(audience: None) -> None:
+    client = f.client_for(f.staff("admins"))
+    url = reverse("admin:panel_broadcast_preview")
+    answer = client.post(
+        url, {"text": "<b>hi</b> <script>x()</script>", "buttons": "Go https://e.com"}
+    ).json()
+    assert answer["html"] == "<b>hi</b> x()"
+    [problem] = answer["problems"]
+    assert problem.startswith("<script>: Telegram does not know this tag")
+    assert answer["buttons"] == [[{"text": "Go", "url": "https://e.com"}]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from psycopg.types.json import Jsonb
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.integration.delivery.harness import Db, Launcher, SandboxControl, per_chat
@@ -164,3 +165,52 @@ async def test_sigkill_mid_broadcast_loses_nothing_and_duplicates_are_bounded(
     assert duplicates <= in_flight
     b = await db.broadcast(broadcast_id)
     assert b["sent_count"] == len(users)
+
+
+async def test_a_formatted_broadcast_with_buttons_arrives_as_composed(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    await db.add_users([21, 22])
+    text = (
+        '<b>Big news!</b> Free shipping &lt;today&gt; <a href="https://shop.example.com/">shop</a>'
+    )
+    buttons = [
+        [{"text": "Shop", "url": "https://shop.example.com"}],
+        [
+            {"text": "Help", "url": "https://example.com/help"},
+            {"text": "Me", "url": "tg://user?id=1"},
+        ],
+    ]
+    broadcast_id = await db.add_broadcast(status="draft", text=text)
+    await db.execute(
+        "UPDATE broadcasts SET parse_mode = 'HTML', buttons = %s WHERE id = %s",
+        (Jsonb(buttons), broadcast_id),
+    )
+    launch()
+    await db.set_broadcast_status(broadcast_id, "running")
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=30, what="broadcast done"
+    )
+    calls = await control.delivered()
+    assert per_chat(calls) == {21: 1, 22: 1}
+    for call in calls:
+        # As composed: the sandbox parsed the HTML as Telegram does (a 400 otherwise).
+        assert call["params"]["text"] == text
+        assert call["params"]["parse_mode"] == "HTML"
+        assert call["params"]["reply_markup"] == {"inline_keyboard": buttons}
+
+
+async def test_an_older_plain_broadcast_is_still_sent_as_plain_text(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    await db.add_users([31])
+    # Written before formatting existed: parse_mode NULL, a bare "<" that HTML would refuse.
+    broadcast_id = await db.add_broadcast(status="running", text="2 < 3, <sale>")
+    launch()
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=30, what="broadcast done"
+    )
+    [call] = await control.delivered()
+    assert call["params"]["text"] == "2 < 3, <sale>"
+    assert "parse_mode" not in call["params"]
+    assert "reply_markup" not in call["params"]

@@ -10,9 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.template.defaultfilters import linebreaksbr
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +21,7 @@ from tgadmin.panel import audit
 from tgadmin.panel.admin.base import AuditedAdmin
 from tgadmin.panel.broadcast_control import ALLOWED_FROM, Transition, apply, audience_count
 from tgadmin.panel.models import LANGUAGES, Broadcast
-from tgadmin.panel.validators import telegram_text
+from tgbot.telegram_html import MESSAGE_LIMIT, preview_html, problems, url_problem
 
 EDITABLE = ("title", "text", "audience_language", "scheduled_at")
 LIVE_STATUSES = (Broadcast.Status.RUNNING, Broadcast.Status.SCHEDULED)
@@ -88,9 +87,103 @@ def progress_bar(broadcast: Broadcast, url: str = "") -> SafeString:
     )
 
 
+BUTTONS_HELP = _(
+    "One row of buttons per line; buttons on a row separated by |; each button is its label "
+    "followed by its http://, https:// or tg:// URL. Example: "
+    "Shop https://shop.example.com | Help https://example.com/help"
+)
+MAX_BUTTON_LABEL = 64
+MAX_BUTTONS = 100  # Telegram's limit for one inline keyboard
+
+
+def parse_buttons(value: str) -> tuple[list[list[dict[str, str]]], list[str]]:
+    """``Label URL | Label URL`` per line → inline keyboard rows, and the problems found."""
+    rows: list[list[dict[str, str]]] = []
+    problems: list[str] = []
+    for number, line in enumerate(value.splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = []
+        for cell in line.split("|"):
+            label, _space, url = cell.strip().rpartition(" ")
+            label = label.strip()
+            where = gettext("row %(n)d") % {"n": number}
+            if not label or not url:
+                problems.append(
+                    gettext("%(where)s: %(cell)s needs a label and a URL")
+                    % {"where": where, "cell": repr(cell.strip())}
+                )
+                continue
+            if len(label) > MAX_BUTTON_LABEL:
+                problems.append(
+                    gettext("%(where)s: a label is longer than %(n)d characters")
+                    % {"where": where, "n": MAX_BUTTON_LABEL}
+                )
+            if problem := url_problem(url):
+                problems.append(f"{where}: {problem}")
+            row.append({"text": label, "url": url})
+        if row:
+            rows.append(row)
+    if sum(len(row) for row in rows) > MAX_BUTTONS:
+        problems.append(gettext("at most %(n)d buttons") % {"n": MAX_BUTTONS})
+    return rows, problems
+
+
+def _row_html(row: list[dict[str, str]]) -> SafeString:
+    return format_html_join(
+        "", '<span class="tg-button" title="{}">{}</span>', ((b["url"], b["text"]) for b in row)
+    )
+
+
+def format_buttons(rows: list[list[dict[str, str]]] | None) -> str:
+    return "\n".join(" | ".join(f"{b['text']} {b['url']}" for b in row) for row in rows or [])
+
+
 class BroadcastForm(forms.ModelForm[Broadcast]):
+    """Text in Telegram's HTML, checked as Telegram would; URL buttons as plain lines."""
+
+    buttons_text = forms.CharField(
+        label=_("buttons"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=BUTTONS_HELP,
+    )
+
+    class Meta:
+        model = Broadcast
+        fields = ("title", "text", "audience_language", "scheduled_at")
+        help_texts = {
+            "text": _(
+                "Telegram's HTML: <b>bold</b>, <i>italic</i>, <u>underline</u>, <s>strike</s>, "
+                '<tg-spoiler>spoiler</tg-spoiler>, <a href="https://...">link</a>, '
+                "<code>code</code>, <pre>block</pre>, <blockquote>quote</blockquote>. "
+                "Write &lt; &gt; &amp; for the characters themselves."
+            )
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["buttons_text"].initial = format_buttons(self.instance.buttons)
+
     def clean_text(self) -> str:
-        return telegram_text(self.cleaned_data.get("text") or "")
+        text = self.cleaned_data.get("text") or ""
+        found = problems(text, limit=MESSAGE_LIMIT)
+        if found:
+            raise forms.ValidationError(found)
+        return text
+
+    def clean_buttons_text(self) -> str:
+        value: str = self.cleaned_data.get("buttons_text") or ""
+        self.parsed_buttons, found = parse_buttons(value)
+        if found:
+            raise forms.ValidationError(found)
+        return value
+
+    def save(self, commit: bool = True) -> Broadcast:
+        self.instance.parse_mode = "HTML"  # what the form checked the text as
+        self.instance.buttons = getattr(self, "parsed_buttons", None) or None
+        return super().save(commit)
 
 
 @admin.register(Broadcast)
@@ -103,7 +196,7 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
     actions = ("start", "pause", "resume", "cancel")
     change_form_template = "admin/panel/broadcast/change_form.html"
     fieldsets = (
-        (None, {"fields": ("title", "text", "preview")}),
+        (None, {"fields": ("title", "text", "preview", "buttons_text")}),
         (
             _("Audience and schedule"),
             {"fields": ("audience_language", "recipients", "scheduled_at")},
@@ -124,9 +217,22 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
 
     @admin.display(description=_("preview"))
     def preview(self, obj: Broadcast) -> SafeString:
+        """The text as the user will see it: Telegram's HTML re-rendered by us (only the
+        formatting tags, every text and URL escaped), or plain text for an older broadcast."""
+        shown = (
+            preview_html(obj.text or "")
+            if obj.parse_mode == "HTML" or obj.pk is None
+            else escape(obj.text or "")
+        )
+        keyboard = format_html_join(
+            "", '<div class="tg-button-row">{}</div>', ((_row_html(r),) for r in obj.buttons or [])
+        )
         return format_html(
-            '<div class="tg-preview" id="tg-preview">{}</div>',
-            SafeString(linebreaksbr(obj.text or "", autoescape=True)),
+            '<div class="tg-preview" id="tg-preview" data-url="{}">{}</div>'
+            '<div class="tg-keyboard" id="tg-keyboard">{}</div>',
+            reverse("admin:panel_broadcast_preview"),
+            SafeString(shown),
+            keyboard,
         )
 
     @admin.display(description=_("recipients now"))
@@ -223,6 +329,7 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
                 view(self.audience_count_view),
                 name="panel_broadcast_audience_count",
             ),
+            path("preview/", view(require_POST(self.preview_view)), name="panel_broadcast_preview"),
             path(
                 "<int:object_id>/progress/",
                 view(self.progress_view),
@@ -243,6 +350,20 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
         if language not in {None, *(code for code, _name in LANGUAGES)}:
             return JsonResponse({"error": "unknown language"}, status=400)
         return JsonResponse({"count": audience_count(language)})
+
+    def preview_view(self, request: HttpRequest) -> JsonResponse:
+        """The live preview: the text's safe rendering and what Telegram would refuse in it."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        text = request.POST.get("text", "")[:20_000]
+        rows, button_problems = parse_buttons(request.POST.get("buttons", "")[:20_000])
+        return JsonResponse(
+            {
+                "html": preview_html(text),
+                "problems": problems(text, limit=MESSAGE_LIMIT) + button_problems,
+                "buttons": rows,
+            }
+        )
 
     def progress_view(self, request: HttpRequest, object_id: int) -> JsonResponse:
         if not self.has_view_or_change_permission(request):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import CheckConstraint, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tgbot.db.models.base import Base, check_in
@@ -17,6 +18,7 @@ class Broadcast(Base):
     __table_args__ = (
         CheckConstraint(check_in("status", BROADCAST_STATUSES), name="status"),
         CheckConstraint("char_length(text) <= 4096", name="text_length"),  # migration 0003
+        CheckConstraint("parse_mode IS NULL OR parse_mode = 'HTML'", name="parse_mode"),
         Index("ix_broadcasts_status_scheduled_at", "status", "scheduled_at"),
         Index("ix_broadcasts_created_at", "created_at"),
     )
@@ -24,6 +26,12 @@ class Broadcast(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
+    parse_mode: Mapped[str | None] = mapped_column(
+        String(16), comment="NULL: plain text; HTML: Telegram's HTML formatting"
+    )
+    buttons: Mapped[list[list[dict[str, str]]] | None] = mapped_column(
+        JSONB, comment='Inline keyboard rows: [[{"text": ..., "url": ...}, ...], ...]'
+    )
     audience_language: Mapped[str | None] = mapped_column(
         String(8), comment="Only users with this language; NULL means everyone subscribed"
     )

@@ -1,21 +1,60 @@
 // Broadcast form: live preview, live recipient count, progress that refreshes while running.
 "use strict";
 (function () {
-  function escapeHtml(text) {
-    const div = document.createElement("div");
-    div.textContent = text;
-    return div.innerHTML;
-  }
-
+  // The preview is rendered by the server (only Telegram's formatting re-emitted, everything
+  // else escaped) with what Telegram would refuse in the text and the buttons.
   function livePreview() {
     const textarea = document.getElementById("id_text");
+    const buttons = document.getElementById("id_buttons_text");
     const preview = document.getElementById("tg-preview");
-    if (!textarea || !preview) return;
-    const render = () => {
-      preview.innerHTML = textarea.value.split(/\n{2,}/)
-        .map((p) => "<p>" + escapeHtml(p).replace(/\n/g, "<br>") + "</p>").join("");
+    const keyboard = document.getElementById("tg-keyboard");
+    const token = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (!textarea || !preview || !token || !preview.dataset.url) return;
+    let problems = document.getElementById("tg-problems");
+    if (!problems) {
+      problems = document.createElement("ul");
+      problems.id = "tg-problems";
+      problems.className = "errorlist";
+      preview.after(problems);
+    }
+    let timer = null;
+    const render = async () => {
+      const body = new URLSearchParams({
+        text: textarea.value,
+        buttons: buttons ? buttons.value : "",
+      });
+      const response = await fetch(preview.dataset.url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": token.value },
+        body,
+      });
+      if (!response.ok) return;
+      const data = await response.json();
+      preview.innerHTML = data.html;  // safe: built by the server from escaped parts
+      problems.replaceChildren(...data.problems.map((text) => {
+        const item = document.createElement("li");
+        item.textContent = text;
+        return item;
+      }));
+      if (keyboard) {
+        keyboard.replaceChildren(...data.buttons.map((row) => {
+          const line = document.createElement("div");
+          line.className = "tg-button-row";
+          for (const button of row) {
+            const cell = document.createElement("span");
+            cell.className = "tg-button";
+            cell.title = button.url;
+            cell.textContent = button.text;
+            line.append(cell);
+          }
+          return line;
+        }));
+      }
     };
-    textarea.addEventListener("input", render);
+    const soon = () => { clearTimeout(timer); timer = setTimeout(render, 250); };
+    textarea.addEventListener("input", soon);
+    if (buttons) buttons.addEventListener("input", soon);
     render();
   }
 
