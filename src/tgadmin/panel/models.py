@@ -148,7 +148,10 @@ class Broadcast(models.Model):
         _("scheduled at"),
         null=True,
         blank=True,
-        help_text=_("Start at this time; empty starts at once."),
+        help_text=_(
+            "Saving keeps a draft. Empty: “Start now” sends it at once. A time ahead: "
+            "“Schedule” holds it until then, when the dispatcher starts it."
+        ),
     )
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

@@ -253,3 +253,60 @@ def test_the_live_preview_renders_safely_and_names_problems(audience: None) -> N
     [problem] = answer["problems"]
     assert problem.startswith("<script>: Telegram does not know this tag")
     assert answer["buttons"] == [[{"text": "Go", "url": "https://e.com"}]]
+
+
+FORM = {
+    "title": "Now",
+    "text": "<b>hi</b>",
+    "buttons_text": "",
+    "audience_language": "",
+    "scheduled_at_0": "",
+    "scheduled_at_1": "",
+}
+
+
+def test_save_keeps_a_draft_and_start_now_starts(audience: None) -> None:
+    client = f.client_for(f.staff("admins"))
+    page = client.get(reverse("admin:panel_broadcast_add")).content.decode()
+    assert 'name="_start" value="Start now"' in page
+    assert 'data-confirm="Send this broadcast to {count} users?"' in page
+
+    client.post(reverse("admin:panel_broadcast_add"), FORM)
+    assert Broadcast.objects.get(title="Now").status == "draft"  # Save is only a save
+
+    response = client.post(
+        reverse("admin:panel_broadcast_add"), {**FORM, "title": "Go", "_start": "1"}
+    )
+    started = Broadcast.objects.get(title="Go")
+    assert response.status_code == 302
+    assert started.status == "running"
+    assert AdminAuditLog.objects.filter(action="start", object_id=str(started.pk)).exists()
+
+
+def test_a_future_time_is_scheduled_not_started(audience: None) -> None:
+    client = f.client_for(f.staff("admins"))
+    ahead = timezone.localtime(timezone.now() + dt.timedelta(days=1))
+    form = {
+        **FORM,
+        "title": "Later",
+        "scheduled_at_0": ahead.strftime("%Y-%m-%d"),
+        "scheduled_at_1": ahead.strftime("%H:%M:%S"),
+    }
+    client.post(reverse("admin:panel_broadcast_add"), form)
+    later = Broadcast.objects.get(title="Later")
+    page = client.get(reverse("admin:panel_broadcast_change", args=[later.pk])).content.decode()
+    assert 'name="_start" value="Schedule"' in page
+    response = client.post(
+        reverse("admin:panel_broadcast_change", args=[later.pk]), {**form, "_start": "1"}
+    )
+    assert response.status_code == 302
+    assert Broadcast.objects.get(pk=later.pk).status == "scheduled"
+
+
+def test_operators_cannot_start_from_the_form(audience: None) -> None:
+    admin_client = f.client_for(f.staff("admins"))
+    admin_client.post(reverse("admin:panel_broadcast_add"), FORM)
+    draft = Broadcast.objects.get(title="Now")
+    operator = f.client_for(f.staff("operators"))
+    page = operator.get(reverse("admin:panel_broadcast_change", args=[draft.pk])).content.decode()
+    assert 'name="_start"' not in page

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -404,7 +405,31 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
                         }
                     )
         context["transition_buttons"] = buttons
+        if (obj is None or obj.status == Broadcast.Status.DRAFT) and self.has_control_permission(
+            request
+        ):
+            when = obj.scheduled_at if obj is not None else None
+            ahead = when is not None and when > timezone.now()
+            context["start_is_schedule"] = ahead
+            context["start_label"] = gettext("Schedule") if ahead else gettext("Start now")
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- "Start now" / "Schedule" from the form: save, then start ----------------------------
+    def response_add(
+        self, request: HttpRequest, obj: Broadcast, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        return self._started(request, obj) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Broadcast) -> HttpResponse:
+        return self._started(request, obj) or super().response_change(request, obj)
+
+    def _started(self, request: HttpRequest, obj: Broadcast) -> HttpResponse | None:
+        if "_start" not in request.POST:
+            return None
+        if not self.has_control_permission(request):
+            raise PermissionDenied
+        self.transition(request, Broadcast.objects.filter(pk=obj.pk), Transition.START)
+        return HttpResponseRedirect(reverse("admin:panel_broadcast_change", args=[obj.pk]))
 
 
 def _allowed_transitions(obj: Broadcast) -> list[tuple[Transition, bool]]:

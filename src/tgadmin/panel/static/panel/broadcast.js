@@ -94,7 +94,21 @@
     });
   }
 
+  // "Start now" / "Schedule" asks first, with the number of recipients counted right now.
+  function confirmStart() {
+    const button = document.querySelector("input.tg-start");
+    if (!button) return;
+    button.addEventListener("click", (event) => {
+      const counter = document.getElementById("tg-recipients");
+      const count = counter ? counter.textContent.trim() : "?";
+      const template = button.dataset.schedule === "1"
+        ? button.dataset.confirmSchedule : button.dataset.confirm;
+      if (!window.confirm(template.replace("{count}", count))) event.preventDefault();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    confirmStart();
     livePreview();
     liveRecipients();
     liveProgress();
