@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from tgbot.config import ConfigError, Settings, load_settings, require
 from tgbot.observability import configure_logging
+from tgbot.version import VERSION
 
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
@@ -167,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tgbot", description="Support-and-broadcast Telegram bot service."
     )
+    parser.add_argument("--version", action="version", version=f"tgbot {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(

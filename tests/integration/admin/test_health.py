@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 from django.db import connection
 from django.test import Client
 
@@ -12,7 +14,7 @@ from tgadmin.panel.alembic_head import head_revisions, known_revisions
 def test_healthz(admin_db_url: str) -> None:
     response = Client().get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "version": version("tgbot-platform")}
 
 
 def test_readyz_when_everything_is_migrated(db: None) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,28 @@ def test_serves_login_page_and_static(server: str) -> None:
     assert status == 200  # followed the redirect to the login page
     status, body, _ = fetch(f"{server}/readyz")
     assert status == 200, body
+
+
+def test_healthz_and_build_info_name_the_installed_release(
+    admin_db_url: str, static_root: str, tmp_path: Path
+) -> None:
+    """The served panel reports the version hatch-vcs gave the installed distribution, also
+    through prometheus-client's multiprocess directory (the image's set-up)."""
+    multiproc = tmp_path / "prometheus"
+    multiproc.mkdir()
+    env = base_env(
+        DATABASE_URL=admin_db_url,
+        SECRET_KEY=SECRET_KEY,
+        ALLOWED_HOSTS="127.0.0.1",
+        STATIC_ROOT=static_root,
+        PROMETHEUS_MULTIPROC_DIR=str(multiproc),
+    )
+    release = version("tgbot-platform")
+    with running_panel(env, tmp_path / "gunicorn.log") as base:
+        _, health, _ = fetch(f"{base}/healthz")
+        _, metrics, _ = fetch(f"{base}/metrics")
+    assert json.loads(health) == {"status": "ok", "version": release}
+    assert f'tgadmin_build_info{{version="{release}"}} 1.0' in metrics.splitlines()
 
 
 def test_bad_settings_stop_gunicorn_with_exit_2(tmp_path: Path) -> None:
