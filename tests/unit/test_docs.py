@@ -32,3 +32,27 @@ def test_readme_quick_start_has_two_commands() -> None:
     assert commands == ["docker compose --profile dev up", "uv run pytest"]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "\nuv run pytest\n" in ci
+
+
+ADR_HEADINGS = [
+    "Дата",
+    "Статус",
+    "Контекст",
+    "Решение",
+    "Альтернативы",
+    "Последствия",
+    "Ретроспектива",
+]
+
+
+def test_every_adr_has_the_teams_headings_and_is_in_the_index() -> None:
+    adr_dir = ROOT / "docs" / "adr"
+    index = (adr_dir / "README.md").read_text(encoding="utf-8")
+    records = sorted(adr_dir.glob("[0-9][0-9][0-9][0-9]-*.md"))
+    assert records
+    for record in records:
+        lines = record.read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith(f"# ADR {record.name[:4]}: "), record.name
+        headings = [line[3:] for line in lines if line.startswith("## ")]
+        assert headings == ADR_HEADINGS, record.name
+        assert f"]({record.name})" in index, f"{record.name} is not in docs/adr/README.md"
