@@ -29,7 +29,7 @@ def test_readme_quick_start_has_two_commands() -> None:
         for line in block.splitlines()[1:]
         if line.strip() and not line.strip().startswith("#")
     ]
-    assert commands == ["docker compose --profile dev up", "uv run pytest"]
+    assert commands == ["docker compose --profile dev up -d --wait", "uv run pytest"]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "\nuv run pytest\n" in ci
 
