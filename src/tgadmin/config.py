@@ -27,6 +27,7 @@ from tgbot.config_sources import (
     ConfigError as ConfigError,
 )
 from tgbot.config_sources import (
+    ErrorReportingSettings,
     FileSecretsSettings,
     LoggingSettings,
     PostgresUrl,
@@ -60,7 +61,7 @@ def secret_key_problem(key: str) -> str | None:
     return None
 
 
-class AdminSettings(FileSecretsSettings, LoggingSettings):
+class AdminSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings):
     """All settings of ``tgadmin``. Names are the environment variables, upper-cased."""
 
     model_config = SettingsConfigDict(

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from tgbot.config import ConfigError, Settings, load_settings, require
-from tgbot.observability import configure_logging
+from tgbot.observability import configure_error_reporting, configure_logging
 from tgbot.version import VERSION
 
 EXIT_CONFIG = 2
@@ -18,7 +18,33 @@ def _settings_and_logging(args: argparse.Namespace) -> Settings:
     settings = load_settings()
     # "tgbot-serve", "tgbot-dispatch", "tgbot-migrate"...: the `service` field of every line.
     configure_logging(settings.log_level, settings.log_format, service=f"tgbot-{args.command}")
+    _error_reporting(settings, service=f"tgbot-{args.command}")
     return settings
+
+
+def _error_reporting(settings: Settings, *, service: str) -> None:
+    """Sentry when SENTRY_DSN is set, told every secret this process holds to cut them out."""
+    if settings.sentry_dsn is None:
+        return
+    from urllib.parse import urlsplit
+
+    from sentry_sdk.integrations.aiohttp import AioHttpIntegration
+
+    urls = [settings.database_url, settings.redis_url]
+    secrets = [urlsplit(url.get_secret_value()).password for url in urls if url is not None]
+    secrets += [
+        value.get_secret_value()
+        for value in (settings.telegram_bot_token, settings.webhook_secret)
+        if value is not None
+    ]
+    configure_error_reporting(
+        settings.sentry_dsn.get_secret_value(),
+        environment=settings.sentry_environment,
+        service=service,
+        release=VERSION,
+        integrations=[AioHttpIntegration()],
+        secrets=secrets,
+    )
 
 
 def _bot_settings(args: argparse.Namespace) -> Settings:

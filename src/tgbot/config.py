@@ -19,6 +19,7 @@ from pydantic_settings import SettingsConfigDict
 
 from tgbot.config_sources import (
     POSTGRES_SCHEMES,
+    ErrorReportingSettings,
     FileSecretsSettings,
     LoggingSettings,
     PostgresUrl,
@@ -61,7 +62,7 @@ def mask_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-class Settings(FileSecretsSettings, LoggingSettings):
+class Settings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings):
     """All settings of ``tgbot``. Names are the environment variables, upper-cased."""
 
     model_config = SettingsConfigDict(
