@@ -11,6 +11,7 @@ import importlib
 import sys
 from pathlib import Path
 
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
@@ -41,10 +42,13 @@ when it is out of date.
 """
 
 
-def _default(field: object) -> str:
-    if getattr(field, "is_required")():  # noqa: B009
+def _default(field: FieldInfo) -> str:
+    if field.is_required():
         return "**required**"
-    value = getattr(field, "default", None)
+    # A default_factory (lists) has no `default`: call it for the value the process starts with.
+    value = field.get_default(call_default_factory=True, validated_data={})
+    if isinstance(value, list | tuple | set | frozenset):
+        value = ",".join(str(item) for item in value)
     if value is None or value == "":
         return "—"
     return f"`{value}`"

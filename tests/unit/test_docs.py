@@ -19,6 +19,19 @@ def test_configuration_doc_lists_every_setting() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_configuration_doc_shows_real_defaults() -> None:
+    """A default made by a factory (the admin's host lists) is shown as its value, not as
+    pydantic's internal placeholder."""
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert "PydanticUndefined" not in doc
+    rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in doc.splitlines()
+            if line.startswith("| `")}  # fmt: skip
+    assert rows["`ALLOWED_HOSTS`"] == "—"
+    assert rows["`CSRF_TRUSTED_ORIGINS`"] == "—"
+    assert rows["`LOG_LEVEL`"] == "`INFO`"
+    assert rows["`SENTRY_DSN`"] == "—"
+
+
 def test_readme_quick_start_has_two_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
