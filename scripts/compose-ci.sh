@@ -48,7 +48,7 @@ cleanup() {
 trap cleanup EXIT
 
 step "hadolint"
-uv run hadolint Dockerfile.bot Dockerfile.admin
+uv run hadolint Dockerfile.bot Dockerfile.admin Dockerfile.backup
 
 step "staging and prod configuration (.env.example)"
 for profile in staging prod; do
