@@ -176,7 +176,9 @@ def _report_errors(
 ) -> structlog.types.EventDict:
     """Our own error lines (structlog writes them past stdlib logging, where Sentry's logging
     integration listens) reach Sentry too: the event name, its fields, the exception."""
-    if _reporting and method in {"error", "critical", "exception"}:
+    # Other libraries' records ("_record": they pass here on their way to the formatter) are
+    # Sentry's logging integration's to report; reporting them here too would send them twice.
+    if _reporting and method in {"error", "critical", "exception"} and "_record" not in event:
         _capture(event)
     return event
 

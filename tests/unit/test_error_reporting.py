@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import logging
 import threading
 import zlib
 from collections.abc import Iterator
@@ -153,6 +154,16 @@ def test_an_error_log_line_with_an_exception_arrives_scrubbed(sentry_server: Col
     assert "/bot[Filtered]/sendMessage with [Filtered] failed" in report
     for secret in (MESSAGE_TEXT, TOKEN, WEBHOOK_SECRET):
         assert secret not in report
+
+
+def test_a_library_error_record_is_reported_once(sentry_server: Collector) -> None:
+    configure_logging("INFO", "json", service="tgadmin")
+    configure_error_reporting(sentry_server.url, environment=None, service="tgadmin", release="1")
+    logging.getLogger("gunicorn.error").error("LibraryRecordMarker: worker failed")
+    _arrived(sentry_server, "LibraryRecordMarker")
+    sentry_sdk.flush(timeout=5)
+    reports = [e for e in sentry_server.envelopes if b"LibraryRecordMarker" in e]
+    assert len(reports) == 1, "reported by the logging integration and again by our processor"
 
 
 def test_no_dsn_no_reporting_and_a_bad_dsn_is_a_config_error() -> None:
