@@ -48,7 +48,7 @@ cleanup() {
 trap cleanup EXIT
 
 step "hadolint"
-uv run hadolint Dockerfile.bot Dockerfile.admin
+uv run hadolint Dockerfile.bot Dockerfile.admin Dockerfile.backup
 
 step "staging and prod configuration (.env.example)"
 for profile in staging prod; do
@@ -62,11 +62,26 @@ fi
 grep -q "set WEBHOOK_URL in .env" "$work/err" || { cat "$work/err" >&2; exit 1; }
 echo "  without WEBHOOK_URL: $(cat "$work/err")"
 
-step "build images ($BOT_IMAGE:$TAG, $ADMIN_IMAGE:$TAG)"
-revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+# The version hatch-vcs gives this checkout (the build context has no .git, so it goes in as a
+# build argument): the labels, `--version` and /healthz must all say it.
+export VERSION REVISION
+VERSION=$(uv run --quiet python -c "from tgbot.version import VERSION; print(VERSION)")
+REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+step "build images ($BOT_IMAGE:$TAG, $ADMIN_IMAGE:$TAG, version $VERSION)"
 for service in bot admin; do
   docker build --quiet -f "Dockerfile.$service" -t "tgbot-$service:$TAG" \
-    --build-arg PYTHON_IMAGE="$PYTHON_IMAGE" --build-arg REVISION="$revision" . >/dev/null
+    --build-arg PYTHON_IMAGE="$PYTHON_IMAGE" --build-arg VERSION="$VERSION" \
+    --build-arg REVISION="$REVISION" . >/dev/null
+done
+
+step "versions: the OCI label and --version of each image say $VERSION"
+for service in bot admin; do
+  label=$(docker image inspect "tgbot-$service:$TAG" \
+    --format '{{ index .Config.Labels "org.opencontainers.image.version" }}')
+  said=$(docker run --rm --entrypoint "tg$service" "tgbot-$service:$TAG" --version)
+  echo "  tgbot-$service: label $label, --version: $said"
+  [ "$label" = "$VERSION" ] && [ "$said" = "tg$service $VERSION" ] || {
+    echo "tgbot-$service: expected version $VERSION everywhere" >&2; exit 1; }
 done
 
 step "image sizes: layers added over $PYTHON_IMAGE"
@@ -105,6 +120,7 @@ dev up -d --wait --wait-timeout 240 --no-build
 step "smoke test"
 url() { echo "http://$(dev port "$1" "$2")"; }
 uv run python -m scripts.compose_smoke \
-  --bot-url "$(url bot 8080)" --admin-url "$(url admin 8000)" --sandbox-url "$(url sandbox 8081)"
+  --bot-url "$(url bot 8080)" --admin-url "$(url admin 8000)" --sandbox-url "$(url sandbox 8081)" \
+  --version "$VERSION"
 
 step "ok"

@@ -8,7 +8,8 @@ With other ports (`.ci/run` publishes on ephemeral ones) pass the URLs:
         --admin-url http://127.0.0.1:32772 --sandbox-url http://127.0.0.1:32768
 
 Checks, in order, each with a deadline:
-  1. bot and admin `/readyz` answer 200, the admin's login page answers 200;
+  1. bot and admin `/readyz` answer 200, the admin's login page answers 200 (and with --version,
+     both `/healthz` name that version);
   2. a user writes `/start` through the sandbox's control API: the webhook delivers it to the bot
      and the bot's reply shows in the user's chat in the sandbox;
   3. the user asks a question, the dev superuser logs in to the admin and replies in the
@@ -93,6 +94,12 @@ async def expect_200(http: httpx.AsyncClient, url: str) -> None:
     await async_wait_until(ok, timeout=30, interval=0.5, what=f"200 from {url}")
 
 
+async def expect_version(http: httpx.AsyncClient, url: str, version: str) -> None:
+    answered = (await http.get(url)).json().get("version")
+    if answered != version:
+        raise SmokeFailure(f"{url} says version {answered!r}, the image was built as {version!r}")
+
+
 async def step(name: str, work: Any) -> Any:
     started = time.monotonic()
     try:
@@ -154,6 +161,12 @@ async def main(args: argparse.Namespace) -> None:
         await step("bot /readyz 200", expect_200(http, f"{args.bot_url}/readyz"))
         await step("admin /readyz 200", expect_200(http, f"{args.admin_url}/readyz"))
         await step("admin login page 200", expect_200(http, f"{args.admin_url}/admin/login/"))
+        if args.version:
+            for service, base in (("bot", args.bot_url), ("admin", args.admin_url)):
+                await step(
+                    f"{service} /healthz says version {args.version}",
+                    expect_version(http, f"{base}/healthz", args.version),
+                )
 
     last = max([c["seq"] for c in await sandbox.sent()], default=0)
     greeting = await step(
@@ -190,6 +203,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--admin-url", default="http://127.0.0.1:8000")
     parser.add_argument("--sandbox-url", default="http://127.0.0.1:8081")
     parser.add_argument("--admin-username", default="admin")
+    parser.add_argument("--version", help="the version the images were built as (/healthz)")
     parser.add_argument(
         "--admin-password",
         default=(DEV_SECRETS / "admin_password").read_text().strip(),

@@ -12,6 +12,7 @@ import inspect
 import sys
 from pathlib import Path
 
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
@@ -29,6 +30,7 @@ BOT_GROUPS: list[tuple[str, str]] = [
     ("Bot: polling", "tgbot.config.settings:PollSettings"),
     ("Bot: serving", "tgbot.config.settings:ServeSettings"),
     ("Logging", "tgbot.config.sources:LoggingSettings"),
+    ("Error reporting", "tgbot.config.sources:ErrorReportingSettings"),
 ]
 
 # (title, "module:Class", what reads it)
@@ -55,10 +57,13 @@ when it is out of date.
 """
 
 
-def _default(field: object) -> str:
-    if getattr(field, "is_required")():  # noqa: B009
+def _default(field: FieldInfo) -> str:
+    if field.is_required():
         return "**required**"
-    value = getattr(field, "default", None)
+    # A default_factory (lists) has no `default`: call it for the value the process starts with.
+    value = field.get_default(call_default_factory=True, validated_data={})
+    if isinstance(value, list | tuple | set | frozenset):
+        value = ",".join(str(item) for item in value)
     if value is None or value == "":
         return "—"
     return f"`{value}`"
@@ -91,9 +96,7 @@ def _bot_sections() -> list[str]:
         own = [n for n in inspect.get_annotations(group) if n in group.model_fields]
         # A field optional in its group that a command requires (WEBHOOK_URL for set-webhook).
         note = {
-            name: " (**required** by "
-            + ", ".join(f"`{c}`" for c in required)
-            + ")"
+            name: " (**required** by " + ", ".join(f"`{c}`" for c in required) + ")"
             for name in own
             if not group.model_fields[name].is_required()
             and (required := [c for c in readers if COMMANDS[c].model_fields[name].is_required()])

@@ -2,7 +2,7 @@
 
 ``tgadmin migrate`` creates Django's own tables; ``tgadmin ensure-superuser`` creates or updates
 an admin from ADMIN_USERNAME / ADMIN_PASSWORD / ADMIN_EMAIL. Exit codes: 0 ok, 2 bad or missing
-settings, 3 PostgreSQL unreachable.
+settings, 3 PostgreSQL unreachable. ``tgadmin --version`` prints the release (not Django's).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from tgadmin.config import ConfigError, settings_from_environment
+from tgbot.version import VERSION
 
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
@@ -21,6 +22,9 @@ ALIASES = {"ensure-superuser": "ensure_superuser"}
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:  # needs no settings; Django's own --version names Django's release
+        print(f"tgadmin {VERSION}")
+        return 0
     try:
         env = settings_from_environment()
     except ConfigError as exc:

@@ -27,6 +27,7 @@ from tgbot.config.sources import (
 )
 from tgbot.config.sources import (
     EnvSettings,
+    ErrorReportingSettings,
     FileSecretsSettings,
     Language,
     LoggingSettings,
@@ -61,7 +62,7 @@ def secret_key_problem(key: str) -> str | None:
     return None
 
 
-class AdminSettings(FileSecretsSettings, LoggingSettings):
+class AdminSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings):
     """All settings of ``tgadmin``. Names are the environment variables, upper-cased."""
 
     # DEBUG comes first: the SECRET_KEY check depends on it.

@@ -1,3 +1,5 @@
 """The bot service: webhook/polling bot, outbox dispatcher and a local Bot API sandbox."""
 
-__version__ = "0.1.0"
+from tgbot.version import VERSION as __version__
+
+__all__ = ["__version__"]

@@ -18,7 +18,8 @@ from tgbot.config import (
     load_settings,
 )
 from tgbot.config.settings import SettingsT
-from tgbot.observability import configure_logging
+from tgbot.observability import configure_error_reporting, configure_logging
+from tgbot.version import VERSION
 
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
@@ -29,7 +30,37 @@ def _settings_and_logging(args: argparse.Namespace, settings_cls: type[SettingsT
     settings = load_settings(settings_cls)
     # "tgbot-serve", "tgbot-dispatch", "tgbot-migrate"...: the `service` field of every line.
     configure_logging(settings.log_level, settings.log_format, service=f"tgbot-{args.command}")
+    _error_reporting(settings, service=f"tgbot-{args.command}")
     return settings
+
+
+def _error_reporting(settings: CommandSettings, *, service: str) -> None:
+    """Sentry when SENTRY_DSN is set, told every secret this process holds to cut them out."""
+    if settings.sentry_dsn is None:
+        return
+    from urllib.parse import urlsplit
+
+    from pydantic import SecretStr
+    from sentry_sdk.integrations.aiohttp import AioHttpIntegration
+
+    secrets: list[str] = []
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if not isinstance(value, SecretStr) or name == "sentry_dsn":
+            continue
+        raw = value.get_secret_value()
+        # A URL's secret is its password (postgresql://user:password@host/db).
+        secret = urlsplit(raw).password if name.endswith("_url") else raw
+        if secret:
+            secrets.append(secret)
+    configure_error_reporting(
+        settings.sentry_dsn.get_secret_value(),
+        environment=settings.sentry_environment,
+        service=service,
+        release=VERSION,
+        integrations=[AioHttpIntegration()],
+        secrets=secrets,
+    )
 
 
 def _bot_settings(args: argparse.Namespace, settings_cls: type[SettingsT]) -> SettingsT:
@@ -172,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tgbot", description="Support-and-broadcast Telegram bot service."
     )
+    parser.add_argument("--version", action="version", version=f"tgbot {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(

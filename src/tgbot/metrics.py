@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from tgbot.build_info import BUILD_INFO as BUILD_INFO  # tgbot_build_info on this /metrics
+
 UPDATES = Counter(
     "tgbot_updates_total",
     "Webhook/polling updates by kind and result",

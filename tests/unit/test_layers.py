@@ -30,6 +30,8 @@ LAYERS: list[set[str]] = [
         "telegram_html",
         "aiogram_types",
         "schema_revisions",
+        "version",
+        "build_info",
     },
 ]
 # The sandbox stands apart: it shares only the ground floor with the bot.

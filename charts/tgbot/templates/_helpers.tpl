@@ -98,8 +98,19 @@ app.kubernetes.io/part-of: tgbot
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: TELEGRAM_BOT_TOKEN_FILE, value: /run/secrets/tgbot/telegram-bot-token}
 - {name: WEBHOOK_SECRET_FILE, value: /run/secrets/tgbot/webhook-secret}
+{{ include "tgbot.errorReportingEnv" . }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Error reporting (Sentry): the DSN from the Secret's optional key sentry-dsn (empty: off). */}}
+{{- define "tgbot.errorReportingEnv" -}}
+- name: SENTRY_DSN
+  valueFrom:
+    secretKeyRef: {name: {{ include "tgbot.secretName" . }}, key: sentry-dsn, optional: true}
+{{- with .Values.config.sentryEnvironment }}
+- {name: SENTRY_ENVIRONMENT, value: {{ . | quote }}}
 {{- end }}
 {{- end -}}
 
@@ -114,6 +125,7 @@ app.kubernetes.io/part-of: tgbot
 - {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/database-url}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: SECRET_KEY_FILE, value: /run/secrets/tgbot/django-secret-key}
+{{ include "tgbot.errorReportingEnv" . }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}

@@ -10,12 +10,13 @@ from django.views.decorators.http import require_GET
 
 from tgadmin.panel.alembic_head import head_revisions, known_revisions
 from tgbot.schema_revisions import schema_problem
+from tgbot.version import VERSION
 
 
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
+    return JsonResponse({"status": "ok", "version": VERSION})
 
 
 def _django_migrations() -> str:

@@ -18,6 +18,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from tgbot.version import VERSION
+
 REQUESTS = Counter(
     "tgadmin_http_requests_total",
     "HTTP requests answered by the admin panel.",
@@ -35,6 +37,13 @@ READY = Gauge(
     "evaluated on every /metrics request",
     multiprocess_mode="livemostrecent",
 )
+BUILD_INFO = Gauge(
+    "tgadmin_build_info",
+    "The release this process runs (always 1; the version is the label).",
+    ["version"],
+    multiprocess_mode="livemax",
+)
+BUILD_INFO.labels(VERSION).set(1)
 METHODS = {"GET", "POST", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 

@@ -22,6 +22,28 @@ except ConfigError as exc:
         print(line, file=sys.stderr)
     raise SystemExit(2) from None
 
+# Error reporting (Sentry) when SENTRY_DSN is set: unhandled errors and error log lines, with
+# message text, tokens and credentials scrubbed (tgbot.observability.scrub_event).
+if ENV.sentry_dsn is not None:
+    from urllib.parse import urlsplit
+
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    from tgbot.observability import configure_error_reporting
+    from tgbot.version import VERSION
+
+    configure_error_reporting(
+        ENV.sentry_dsn.get_secret_value(),
+        environment=ENV.sentry_environment,
+        service="tgadmin",
+        release=VERSION,
+        integrations=[DjangoIntegration()],
+        secrets=[
+            ENV.secret_key.get_secret_value(),
+            urlsplit(ENV.database_url.get_secret_value()).password,
+        ],
+    )
+
 # Lets admin and form classes be subscripted at runtime (ModelAdmin[Model]).
 django_stubs_ext.monkeypatch()
 

@@ -16,6 +16,7 @@ from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_valida
 
 from tgbot.config.sources import (
     POSTGRES_SCHEMES,
+    ErrorReportingSettings,
     FileSecretsSettings,
     Language,
     LoggingSettings,
@@ -56,8 +57,9 @@ def mask_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-class CommandSettings(FileSecretsSettings, LoggingSettings):
-    """What every command reads: the logging settings; every field may come from ``NAME_FILE``."""
+class CommandSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings):
+    """What every command reads: logging and error reporting; every field may come from
+    ``NAME_FILE``."""
 
     def effective(self) -> dict[str, Any]:
         """The configuration with secrets masked, for ``tgbot check-config``."""

@@ -114,6 +114,33 @@ class LoggingSettings(EnvSettings):
         return value.upper() if isinstance(value, str) else value
 
 
+class ErrorReportingSettings(EnvSettings):
+    """``SENTRY_DSN`` (off when unset) and ``SENTRY_ENVIRONMENT`` (``tgbot.observability``)."""
+
+    sentry_dsn: SecretStr | None = Field(
+        default=None,
+        description="Sentry DSN: report unhandled errors and error log lines there, with message "
+        "text, tokens and secret headers scrubbed. Unset: no error reporting. Secret.",
+    )
+    sentry_environment: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Environment name on the reports (production, staging...); Sentry's default "
+        "when unset.",
+    )
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _dsn_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parts = urlsplit(value.get_secret_value())
+            if parts.scheme not in {"http", "https"} or not parts.username or not parts.hostname:
+                raise ValueError("is not a Sentry DSN (https://<key>@<host>/<project id>)")
+            if not parts.path.strip("/"):
+                raise ValueError("names no project (https://<key>@<host>/<project id>)")
+        return value
+
+
 class FileSecretsSettings(EnvSettings):
     """Settings whose every field may also come from ``<NAME>_FILE``.
 

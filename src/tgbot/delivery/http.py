@@ -7,12 +7,14 @@ from collections.abc import Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from tgbot.version import VERSION
+
 
 def build_app(healthy: Callable[[], bool]) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         if healthy():
-            return web.json_response({"status": "ok"})
-        return web.json_response({"status": "unhealthy"}, status=503)
+            return web.json_response({"status": "ok", "version": VERSION})
+        return web.json_response({"status": "unhealthy", "version": VERSION}, status=503)
 
     async def metrics(_: web.Request) -> web.Response:
         response = web.Response(body=generate_latest())

@@ -9,6 +9,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tgbot.build_info import BUILD_INFO as BUILD_INFO  # tgbot_build_info on this /metrics
 from tgbot.db.statuses import OUTBOX_STATUSES
 
 OUTBOX_ROWS = Gauge("tgbot_outbox_rows", "Outbox rows by status.", ["status"])

@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tgbot.metrics import READY
 from tgbot.schema_revisions import schema_problem
+from tgbot.version import VERSION
 
 CHECK_TIMEOUT = 2.0
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return web.json_response({"status": "ok", "version": VERSION})
 
 
 class Metrics:

@@ -25,7 +25,8 @@ ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).parents[3] 
 PASSWORD = "browser-Test-pw-1"
 
 pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
+    not Path(CHROMIUM).exists(),
+    reason="needs a Chromium: apt-get install chromium, or set CHROMIUM_PATH",
 )
 
 

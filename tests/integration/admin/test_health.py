@@ -7,12 +7,13 @@ from django.test import Client
 
 from tests.integration.admin import factories as f
 from tgadmin.panel.alembic_head import head_revisions, known_revisions
+from tgbot.version import VERSION
 
 
 def test_healthz(admin_db_url: str) -> None:
     response = Client().get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "version": VERSION}
 
 
 def test_readyz_when_everything_is_migrated(db: None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from importlib.metadata import version
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -132,7 +133,8 @@ def test_unknown_update_kind_is_acknowledged_and_ignored(bot: Bot) -> None:
 
 
 def test_health_readiness_and_metrics(user_side: SandboxClient, bot: Bot) -> None:
-    assert httpx.get(f"{bot.url}/healthz").json() == {"status": "ok"}
+    release = version("tgbot-platform")
+    assert httpx.get(f"{bot.url}/healthz").json() == {"status": "ok", "version": release}
     ready = httpx.get(f"{bot.url}/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
@@ -145,6 +147,7 @@ def test_health_readiness_and_metrics(user_side: SandboxClient, bot: Bot) -> Non
     assert "tgbot_update_handling_seconds_bucket" in metrics
     assert "tgbot_updates_in_flight" in metrics
     assert "tgbot_dedup_hits_total" in metrics
+    assert f'tgbot_build_info{{version="{release}"}} 1.0' in metrics.splitlines()
 
 
 def test_logs_carry_ids_but_never_message_text(user_side: SandboxClient, bot: Bot) -> None:
@@ -154,4 +157,5 @@ def test_logs_carry_ids_but_never_message_text(user_side: SandboxClient, bot: Bo
     wait_until(lambda: f'"user_id": {uid}' in bot.process.log(), what="log line for the update")
     log = bot.process.log()
     assert secret_text not in log
-    assert str(uid) in log
+    events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert any(event.get("user_id") == uid for event in events)

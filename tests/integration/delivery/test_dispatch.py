@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import aiohttp
 import pytest
 
@@ -47,10 +49,12 @@ async def test_a_new_row_wakes_an_idle_dispatcher_at_once(
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
             assert resp.status == 200
+            assert (await resp.json())["version"] == version("tgbot-platform")
         async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
             exposition = await resp.text()
     assert 'tgbot_outbox_sends_total{code="200"} 1.0' in exposition
     assert "tgbot_outbox_send_seconds_bucket" in exposition
+    assert f'tgbot_build_info{{version="{version("tgbot-platform")}"}} 1.0' in exposition
     sent = await db.execute("SELECT telegram_message_id, sent_at FROM outbox")
     assert sent[0][0] is not None
     assert sent[0][1] is not None
