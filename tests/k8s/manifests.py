@@ -59,7 +59,7 @@ def render_text(tools: Tools, target: Target) -> str:
     else:
         sets = [arg for s in target.extra for arg in ("--set", s)]
         result = run(
-            tools.helm, "template", "tgbot", str(CHART_DIR),
+            *tools.helm, "template", "tgbot", str(CHART_DIR),
             "--namespace", f"tgbot-{target.env}",
             "-f", str(target.values_file), *sets,
         )  # fmt: skip

@@ -37,7 +37,7 @@ def leaves(node: Any, prefix: str = "") -> Iterator[str]:
 
 
 def template(tools: Tools, *sets: str, values: str | None = None) -> tuple[int, str]:
-    args = [tools.helm, "template", "tgbot", str(CHART_DIR)]
+    args = [*tools.helm, "template", "tgbot", str(CHART_DIR)]
     if values:
         args += ["-f", str(CHART_DIR / values)]
     for s in sets:
