@@ -186,3 +186,27 @@ def env_of(container: Obj, objs: list[Obj]) -> dict[str, str]:
     for item in container.get("env", []):
         env[item["name"]] = str(item.get("value", "<from a reference>"))
     return env
+
+
+def ingress_routes(ingress: Obj, service_suffix: str) -> list[tuple[str, str]]:
+    """(path, pathType) of every Ingress path whose backend Service ends in ``-service_suffix``."""
+    return [
+        (p["path"], p["pathType"])
+        for rule in ingress["spec"]["rules"]
+        for p in rule["http"]["paths"]
+        if p["backend"]["service"]["name"].endswith(f"-{service_suffix}")
+    ]
+
+
+def is_routed(url_path: str, routes: list[tuple[str, str]]) -> bool:
+    """Whether a request path reaches one of the routes, by the Ingress rules: Exact matches the
+    whole path, Prefix whole path elements (/static/ matches /static/a.css, /adminx does not
+    match /admin)."""
+    for path, path_type in routes:
+        if path_type == "Exact" and url_path == path:
+            return True
+        if path_type == "Prefix":
+            elements = [e for e in path.split("/") if e]
+            if [e for e in url_path.split("/") if e][: len(elements)] == elements:
+                return True
+    return False

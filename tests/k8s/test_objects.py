@@ -152,6 +152,8 @@ def test_only_the_webhook_and_the_admin_site_are_public(objects: list[Obj]) -> N
         ("bot", "/telegram/webhook", "Exact"),
         ("admin", f"/{prefix}", "Prefix"),
         ("admin", "/static/", "Prefix"),
+        ("admin", "/i18n/", "Prefix"),  # the language switch every page posts to
+        ("admin", "/", "Exact"),  # redirects to the admin site
     }
 
 
