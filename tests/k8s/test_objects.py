@@ -308,6 +308,16 @@ def test_every_pod_and_container_is_locked_down(objects: list[Obj]) -> None:
                 assert pod_sc["runAsUser"] == 10001, at
 
 
+def test_admin_metrics_sum_every_worker(objects: list[Obj]) -> None:
+    """gunicorn runs several workers: without prometheus-client's multiprocess directory each
+    scrape reports one worker's counters. It must be on the writable /tmp volume."""
+    admin = app_deployments(objects)["admin"]["spec"]["template"]["spec"]["containers"][0]
+    directory = env_of(admin, objects).get("PROMETHEUS_MULTIPROC_DIR", "")
+
+    assert directory.startswith("/tmp/"), directory
+    assert any(m["mountPath"] == "/tmp" and not m.get("readOnly") for m in admin["volumeMounts"])
+
+
 def test_rollouts_keep_capacity_and_drain(objects: list[Obj]) -> None:
     for process, deploy in app_deployments(objects).items():
         if process == "sandbox":  # development only, one replica

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +18,9 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+if settings.PROMETHEUS_MULTIPROC_DIR:  # gunicorn prepares it; other processes (commands) may not
+    Path(settings.PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 
 REQUESTS = Counter(
     "tgadmin_http_requests_total",
