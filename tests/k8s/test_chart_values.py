@@ -78,7 +78,7 @@ def test_missing_settings_are_all_listed_at_once(tools: Tools) -> None:
 
     assert code != 0
     for name in (
-        "config.webhookUrl",
+        "ingress.tls",  # the webhook URL is https://<bot host><path>: TLS must cover the host
         "secrets.databaseUrl",
         "secrets.redisUrl",
         "secrets.telegramBotToken",
@@ -102,9 +102,7 @@ def test_an_existing_secret_is_used_and_none_is_created(tools: Tools) -> None:
 
 
 def test_secrets_from_values_become_a_hook_secret_the_migrations_can_read(tools: Tools) -> None:
-    code, out = template(
-        tools, "config.webhookUrl=https://bot.example.com/telegram/webhook", *ALL_SECRETS
-    )
+    code, out = template(tools, "ingress.tls[0].hosts[0]=bot.example.com", *ALL_SECRETS)
     assert code == 0, out
     objs = load_all(out)
 
@@ -124,7 +122,10 @@ def test_secrets_from_values_become_a_hook_secret_the_migrations_can_read(tools:
 @pytest.mark.parametrize(
     ("sets", "absent"),
     [
-        (("ingress.enabled=false",), "Ingress"),
+        (
+            ("ingress.enabled=false", "config.webhookUrl=https://lb.example.com/telegram/webhook"),
+            "Ingress",
+        ),
         (("networkPolicy.enabled=false",), "NetworkPolicy"),
         (("backup.enabled=false",), "CronJob"),
         (("bot.hpa.enabled=false", "admin.hpa.enabled=false"), "HorizontalPodAutoscaler"),
@@ -152,3 +153,63 @@ def test_extra_env_reaches_every_application_container(tools: Tools) -> None:
         for _, c in containers(tpl["spec"]):
             if "tgbot-" in c["image"] and workload["kind"] != "CronJob":
                 assert {"name": "TZ", "value": "UTC"} in c["env"], c["name"]
+
+
+def bot_env(objs: list[dict[str, Any]]) -> dict[str, str]:
+    bot = find(objs, "Deployment", "tgbot-bot")
+    assert bot is not None
+    return {
+        e["name"]: e.get("value", "")
+        for e in bot["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+
+
+def test_webhook_url_is_the_https_route_of_the_ingress(tools: Tools) -> None:
+    code, out = template(
+        tools, "ingress.bot.host=hooks.example.org", "config.webhookPath=/tg/abc",
+        "ingress.tls[0].hosts[0]=hooks.example.org", values="values-prod.yaml",
+    )  # fmt: skip
+    assert code == 0, out
+    objs = load_all(out)
+    (ingress,) = by_kind(objs, "Ingress")
+    routes = [
+        (rule["host"], p["path"]) for rule in ingress["spec"]["rules"]
+        for p in rule["http"]["paths"] if p["backend"]["service"]["name"] == "tgbot-bot"
+    ]  # fmt: skip
+
+    assert routes == [("hooks.example.org", "/tg/abc")]
+    assert bot_env(objs)["WEBHOOK_URL"] == "https://hooks.example.org/tg/abc"
+    assert bot_env(objs)["WEBHOOK_PATH"] == "/tg/abc"
+    assert any("hooks.example.org" in block["hosts"] for block in ingress["spec"]["tls"])
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        # Telegram posts only to HTTPS: the schema refuses anything else.
+        (
+            ("ingress.enabled=false", "config.webhookUrl=http://bot.example.com/telegram/webhook"),
+            "webhookUrl",
+        ),
+        # A second value beside the Ingress could disagree with the route.
+        (
+            ("config.webhookUrl=https://bot.example.com/telegram/webhook",),
+            "config.webhookUrl: leave it empty with the Ingress",
+        ),
+        # No TLS on the bot's host: no HTTPS URL to register.
+        (("ingress.tls[0].hosts[0]=admin.example.com",), "ingress.tls: no TLS block covers"),
+        # Without the Ingress the URL must end in the path the bot serves.
+        (
+            ("ingress.enabled=false", "config.webhookUrl=https://lb.example.com/other"),
+            "its path must be config.webhookPath",
+        ),
+        (("ingress.enabled=false",), "config.webhookUrl: set the public HTTPS URL"),
+    ],
+)
+def test_webhook_urls_that_cannot_work_are_refused(
+    tools: Tools, sets: tuple[str, ...], message: str
+) -> None:
+    code, err = template(tools, *sets, values="values-prod.yaml")
+
+    assert code != 0
+    assert message in err

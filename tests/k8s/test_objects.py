@@ -308,6 +308,26 @@ def test_every_pod_and_container_is_locked_down(objects: list[Obj]) -> None:
                 assert pod_sc["runAsUser"] == 10001, at
 
 
+def test_webhook_url_is_the_https_route_to_the_bot(target: Target, objects: list[Obj]) -> None:
+    """Telegram posts to WEBHOOK_URL: it must be HTTPS on a TLS host the Ingress routes to the
+    bot, at the path the bot serves (the sandbox of dev posts inside the cluster instead)."""
+    bot = app_deployments(objects)["serve"]["spec"]["template"]["spec"]["containers"][0]
+    env = env_of(bot, objects)
+    if target.env == "dev":
+        assert env["WEBHOOK_URL"].startswith("http://"), env["WEBHOOK_URL"]
+        return
+    (ingress,) = by_kind(objects, "Ingress")
+    routes = {
+        f"https://{rule['host']}{p['path']}"
+        for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]
+        if p["backend"]["service"]["name"].endswith("-bot") and p["pathType"] == "Exact"
+        and any(rule["host"] in block["hosts"] for block in ingress["spec"].get("tls", []))
+    }  # fmt: skip
+
+    assert routes == {env["WEBHOOK_URL"]}
+    assert env["WEBHOOK_URL"].endswith(env.get("WEBHOOK_PATH", "/telegram/webhook"))
+
+
 def test_admin_metrics_sum_every_worker(objects: list[Obj]) -> None:
     """gunicorn runs several workers: without prometheus-client's multiprocess directory each
     scrape reports one worker's counters. It must be on the writable /tmp volume."""

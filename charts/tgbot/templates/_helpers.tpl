@@ -74,12 +74,28 @@ app.kubernetes.io/part-of: tgbot
 {{- end -}}
 {{- end -}}
 
-{{/* WEBHOOK_URL: with the sandbox, the bot's Service inside the cluster. */}}
+{{/* Whether a TLS block of the Ingress covers the bot's host ("true" or ""). */}}
+{{- define "tgbot.botHostHasTls" -}}
+{{- range .Values.ingress.tls -}}
+{{- if has $.Values.ingress.bot.host .hosts -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* WEBHOOK_URL, never a second value that can disagree with the route: with the Ingress,
+https://<ingress.bot.host><config.webhookPath> (the route Telegram posts to); without it,
+config.webhookUrl (TLS and routing done elsewhere); with the sandbox and neither, the bot's
+Service inside the cluster. Empty when it cannot be derived (validateValues says why). */}}
 {{- define "tgbot.webhookUrl" -}}
-{{- if and .Values.sandbox.enabled (not .Values.config.webhookUrl) -}}
+{{- if .Values.ingress.enabled -}}
+{{- if include "tgbot.botHostHasTls" . -}}
+{{- printf "https://%s%s" .Values.ingress.bot.host .Values.config.webhookPath -}}
+{{- else if .Values.sandbox.enabled -}}
 {{- printf "http://%s-bot:8080%s" (include "tgbot.fullname" .) .Values.config.webhookPath -}}
-{{- else -}}
+{{- end -}}
+{{- else if .Values.config.webhookUrl -}}
 {{- .Values.config.webhookUrl -}}
+{{- else if .Values.sandbox.enabled -}}
+{{- printf "http://%s-bot:8080%s" (include "tgbot.fullname" .) .Values.config.webhookPath -}}
 {{- end -}}
 {{- end -}}
 
@@ -187,8 +203,20 @@ topologySpreadConstraints:
 {{/* Collects every problem with the values, then fails once with all of them. */}}
 {{- define "tgbot.validateValues" -}}
 {{- $msgs := list -}}
+{{- if and .Values.ingress.enabled .Values.config.webhookUrl -}}
+{{- $msgs = append $msgs (printf "config.webhookUrl: leave it empty with the Ingress, which makes it https://%s%s from ingress.bot.host and config.webhookPath" .Values.ingress.bot.host .Values.config.webhookPath) -}}
+{{- end -}}
 {{- if not (include "tgbot.webhookUrl" .) -}}
-{{- $msgs = append $msgs "config.webhookUrl: set the public HTTPS URL of the webhook (or enable sandbox)" -}}
+{{- if .Values.ingress.enabled -}}
+{{- $msgs = append $msgs (printf "ingress.tls: no TLS block covers ingress.bot.host (%s); Telegram posts only to HTTPS" .Values.ingress.bot.host) -}}
+{{- else -}}
+{{- $msgs = append $msgs "config.webhookUrl: set the public HTTPS URL of the webhook when ingress.enabled is false (or enable sandbox)" -}}
+{{- end -}}
+{{- end -}}
+{{- with .Values.config.webhookUrl -}}
+{{- if ne (urlParse .).path $.Values.config.webhookPath -}}
+{{- $msgs = append $msgs (printf "config.webhookUrl: its path must be config.webhookPath (%s), the only path the bot serves updates on" $.Values.config.webhookPath) -}}
+{{- end -}}
 {{- end -}}
 {{- if and (not .Values.secrets.existingSecret) (not .Values.devServices.enabled) -}}
 {{- range $k := list "databaseUrl" "redisUrl" "telegramBotToken" "webhookSecret" "djangoSecretKey" -}}
