@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -213,3 +215,75 @@ def test_webhook_urls_that_cannot_work_are_refused(
 
     assert code != 0
     assert message in err
+
+
+def test_backups_outlive_the_release(tools: Tools) -> None:
+    code, out = template(tools, values="values-prod.yaml")
+    assert code == 0, out
+
+    pvc = find(load_all(out), "PersistentVolumeClaim", "tgbot-backups")
+    assert pvc is not None
+    assert pvc["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+
+
+def test_the_migration_hook_runs_under_its_own_service_account(tools: Tools) -> None:
+    """The release's ServiceAccount does not exist yet when a pre-install hook runs."""
+    for values in ("values-prod.yaml", "values-dev.yaml"):
+        code, out = template(tools, values=values)
+        assert code == 0, out
+        objs = load_all(out)
+        job = find(objs, "Job", "tgbot-migrate")
+        assert job is not None
+        name = job["spec"]["template"]["spec"]["serviceAccountName"]
+        account = find(objs, "ServiceAccount", name)
+
+        assert name == "tgbot-migrate"
+        assert account is not None
+        assert account["automountServiceAccountToken"] is False
+        hooks = account["metadata"]["annotations"]
+        assert hooks["helm.sh/hook"] == job["metadata"]["annotations"]["helm.sh/hook"]
+        assert int(hooks["helm.sh/hook-weight"]) < int(
+            job["metadata"]["annotations"]["helm.sh/hook-weight"]
+        )
+
+
+def test_pod_options_reach_every_application_pod(tools: Tools) -> None:
+    code, out = template(
+        tools,
+        "podAnnotations.example\\.com/team=support",
+        "priorityClassName=tgbot-high",
+        "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+        ".nodeSelectorTerms[0].matchExpressions[0].key=pool",
+        "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+        ".nodeSelectorTerms[0].matchExpressions[0].operator=Exists",
+        "extraVolumes[0].name=corp-ca",
+        "extraVolumes[0].configMap.name=corp-ca",
+        "extraVolumeMounts[0].name=corp-ca",
+        "extraVolumeMounts[0].mountPath=/etc/ssl/corp",
+        values="values-prod.yaml",
+    )
+    assert code == 0, out
+    pods = [(w, t) for w, t in workloads(load_all(out))]
+    assert {w["kind"] for w, _ in pods} == {"Deployment", "Job", "CronJob"}
+
+    for workload, tpl in pods:
+        where = f"{workload['kind']}/{workload['metadata']['name']}"
+        spec = tpl["spec"]
+        assert tpl["metadata"]["annotations"]["example.com/team"] == "support", where
+        assert spec["priorityClassName"] == "tgbot-high", where
+        assert "nodeAffinity" in spec["affinity"], where
+        assert {"name": "corp-ca", "configMap": {"name": "corp-ca"}} in spec["volumes"], where
+        for _, c in containers(spec):
+            assert {"name": "corp-ca", "mountPath": "/etc/ssl/corp"} in c["volumeMounts"], where
+
+
+def test_chart_readme_is_generated_from_the_current_values() -> None:
+    script = CHART_DIR.parents[1] / "scripts" / "gen_chart_readme.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    readme = (CHART_DIR / "README.md").read_text()
+    for path in leaves(VALUES):
+        assert f"| `{path}` |" in readme, path

@@ -338,6 +338,14 @@ def test_admin_metrics_sum_every_worker(objects: list[Obj]) -> None:
     assert any(m["mountPath"] == "/tmp" and not m.get("readOnly") for m in admin["volumeMounts"])
 
 
+def test_drains_never_wait_on_unhealthy_pods(objects: list[Obj]) -> None:
+    """A budget counting a crash-looping pod blocks every node drain; such a pod may go."""
+    budgets = by_kind(objects, "PodDisruptionBudget")
+    assert budgets
+    for pdb in budgets:
+        assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow", name_of(pdb)
+
+
 def test_rollouts_keep_capacity_and_drain(objects: list[Obj]) -> None:
     for process, deploy in app_deployments(objects).items():
         if process == "sandbox":  # development only, one replica
@@ -346,7 +354,11 @@ def test_rollouts_keep_capacity_and_drain(objects: list[Obj]) -> None:
         assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0, process
         pod = spec["template"]["spec"]
         spreads = pod["topologySpreadConstraints"]
-        assert any(s["topologyKey"] == "kubernetes.io/hostname" for s in spreads), process
+        keys = {s["topologyKey"] for s in spreads}
+        assert {"kubernetes.io/hostname", "topology.kubernetes.io/zone"} <= keys, process
+        zone = next(s for s in spreads if s["topologyKey"] == "topology.kubernetes.io/zone")
+        # Nodes without a zone label (single-zone clusters) must not block scheduling.
+        assert zone["whenUnsatisfiable"] == "ScheduleAnyway", process
         if process in ("serve", "admin"):
             main = pod["containers"][0]
             pause = main["lifecycle"]["preStop"]["sleep"]["seconds"]

@@ -145,12 +145,18 @@ Service inside the cluster. Empty when it cannot be derived (validateValues says
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
+{{- with .root.Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* Mounts of the secrets volume and /tmp. */}}
 {{- define "tgbot.volumeMounts" -}}
 - {name: secrets, mountPath: /run/secrets/tgbot, readOnly: true}
 - {name: tmp, mountPath: /tmp}
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* An HTTP GET probe. Call with (dict "probe" .Values.bot.livenessProbe "path" "/healthz" "port" "http"). */}}
@@ -161,6 +167,25 @@ httpGet:
 periodSeconds: {{ .probe.periodSeconds }}
 timeoutSeconds: {{ .probe.timeoutSeconds }}
 failureThreshold: {{ .probe.failureThreshold }}
+{{- end -}}
+
+{{/* Annotations of the application pods: a checksum of the application secrets, so that a
+changed secret rolls the pods on the next upgrade (the values' secrets, or the data of
+secrets.existingSecret as `lookup` reads it during install/upgrade; `helm template` and GitOps
+tools that render offline see no data, see docs/operations.md "Rotate a secret"), then
+podAnnotations. */}}
+{{- define "tgbot.podAnnotations" -}}
+{{- $data := dict -}}
+{{- if .Values.secrets.existingSecret -}}
+{{- $found := lookup "v1" "Secret" .Release.Namespace .Values.secrets.existingSecret | default dict -}}
+{{- $data = get $found "data" | default dict -}}
+{{- else -}}
+{{- $data = omit .Values.secrets "existingSecret" -}}
+{{- end -}}
+checksum/secrets: {{ toJson $data | sha256sum }}
+{{- with .Values.podAnnotations }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* Pod-level settings shared by every pod. */}}
@@ -183,6 +208,13 @@ nodeSelector:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
 {{- end -}}
 
 {{/* Spread a workload's pods across nodes. Call with (dict "root" $ "component" "bot"). */}}
@@ -192,6 +224,15 @@ topologySpreadConstraints:
   - maxSkew: 1
     topologyKey: kubernetes.io/hostname
     whenUnsatisfiable: {{ .root.Values.topologySpread.whenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- include "tgbot.selectorLabels" . | nindent 8 }}
+    matchLabelKeys:
+      - pod-template-hash
+  # Across zones too, where nodes carry the zone label; never blocks scheduling.
+  - maxSkew: 1
+    topologyKey: topology.kubernetes.io/zone
+    whenUnsatisfiable: ScheduleAnyway
     labelSelector:
       matchLabels:
         {{- include "tgbot.selectorLabels" . | nindent 8 }}
