@@ -84,6 +84,17 @@ class Settings(FileSecretsSettings, LoggingSettings):
         description="Redis URL, redis://host:6379/0. Secret. Required by serve, poll, dispatch.",
     )
 
+    # --- direct database connection (issue 22: behind a transaction-mode pooler) ----------
+    database_direct_url: PostgresUrl | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL URL of the server itself, when DATABASE_URL goes through a"
+            " transaction-mode pooler (PgBouncer), which breaks advisory locks and LISTEN:"
+            " migrations and the dispatcher's LISTEN connection use it. Secret. Default:"
+            " DATABASE_URL."
+        ),
+    )
+
     # --- Telegram ------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = Field(
         default=None, description="Bot token from @BotFather. Secret. Needed to talk to Telegram."
@@ -252,6 +263,12 @@ class Settings(FileSecretsSettings, LoggingSettings):
         return async_postgres_url(self.database_url.get_secret_value())
 
     @property
+    def direct_database_url(self) -> str:
+        """The URL for session-level features (advisory locks, LISTEN): DATABASE_DIRECT_URL,
+        else DATABASE_URL."""
+        return (self.database_direct_url or self.database_url).get_secret_value()
+
+    @property
     def sqlalchemy_connect_args(self) -> dict[str, Any]:
         """asyncpg's connect arguments, for every engine made from ``sqlalchemy_url``."""
         return {"timeout": self.database_connect_timeout}
@@ -261,7 +278,7 @@ class Settings(FileSecretsSettings, LoggingSettings):
         out: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if name in {"database_url", "redis_url"} and value is not None:
+            if name in {"database_url", "database_direct_url", "redis_url"} and value is not None:
                 value = mask_url(value.get_secret_value())
             elif isinstance(value, SecretStr):
                 value = "***" if value.get_secret_value() else ""
