@@ -28,7 +28,7 @@ HEADER = """# tgbot Helm chart
 {description}
 
 ```sh
-helm upgrade --install tgbot charts/tgbot -n tgbot -f charts/tgbot/values-prod.yaml
+helm upgrade --install --timeout 20m tgbot charts/tgbot -n tgbot -f charts/tgbot/values-prod.yaml
 ```
 
 Environments: `values-dev.yaml` (sandbox, in-cluster PostgreSQL and Redis), `values-staging.yaml`,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -210,3 +211,27 @@ def is_routed(url_path: str, routes: list[tuple[str, str]]) -> bool:
             if [e for e in url_path.split("/") if e][: len(elements)] == elements:
                 return True
     return False
+
+
+def render_overlay_with(tools: Tools, workdir: Path, env: str, components: list[str]) -> list[Obj]:
+    """An overlay with optional components switched on, as the overlay's `components:` list
+    would (a kustomization in ``workdir`` with the overlay's namespace)."""
+    overlay = K8S_DIR / "overlays" / env
+    namespace = yaml.safe_load((overlay / "kustomization.yaml").read_text())["namespace"]
+    (workdir / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "namespace": namespace,
+                "resources": [os.path.relpath(overlay, workdir)],
+                "components": [
+                    os.path.relpath(K8S_DIR / "components" / c, workdir) for c in components
+                ],
+            }
+        )
+    )
+    result = run(tools.kubectl, "kustomize", str(workdir))
+    if result.returncode != 0:
+        raise RenderError(f"rendering {env} with {components} failed:\n{result.stderr}")
+    return load_all(result.stdout)

@@ -4,7 +4,6 @@ and the chart's PrometheusRule is monitoring/rules, with the backup alerts namin
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,15 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.k8s.manifests import CHART_DIR, K8S_DIR, Obj, by_kind, find, load_all, name_of
+from tests.k8s.manifests import (
+    CHART_DIR,
+    Obj,
+    by_kind,
+    find,
+    load_all,
+    name_of,
+    render_overlay_with,
+)
 from tests.k8s.tools import Tools, run
 from tests.support.monitoring import MONITORING
 
@@ -37,23 +44,7 @@ def chart_monitoring(tools: Tools) -> list[Obj]:
 
 
 def overlay_with_monitoring(tools: Tools, tmp_path: Path) -> list[Obj]:
-    """The prod overlay with k8s/components/monitoring switched on, as an overlay would (its
-    `components:` list; the namespace as the overlay sets it)."""
-    rel = lambda p: os.path.relpath(p, tmp_path)  # noqa: E731
-    (tmp_path / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                "namespace": "tgbot",
-                "resources": [rel(K8S_DIR / "overlays" / "prod")],
-                "components": [rel(K8S_DIR / "components" / "monitoring")],
-            }
-        )
-    )
-    result = run(tools.kubectl, "kustomize", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    return load_all(result.stdout)
+    return render_overlay_with(tools, tmp_path, "prod", ["monitoring"])
 
 
 def target_labels(monitor: Obj, objs: list[Obj]) -> dict[str, str]:

@@ -367,27 +367,44 @@ def test_rollouts_keep_capacity_and_drain(objects: list[Obj]) -> None:
 
 
 def test_migrations_run_before_new_pods_serve(target: Target, objects: list[Obj]) -> None:
-    jobs = [j for j in by_kind(objects, "Job") if name_of(j).endswith("-migrate")]
+    jobs = [j for j in by_kind(objects, "Job") if "-migrate" in name_of(j)]
     assert len(jobs) == 1
+    job = jobs[0]
     steps = [
         " ".join([*c.get("command", []), *c.get("args", [])])
-        for _, c in containers(jobs[0]["spec"]["template"]["spec"])
+        for _, c in containers(job["spec"]["template"]["spec"])
     ]
     assert "migrate --wait" in steps[0], steps
     assert "tgadmin migrate" in steps[1], steps
     assert "set-webhook" in steps[-1], steps
     if target.kind == "chart":
-        hook = jobs[0]["metadata"]["annotations"]["helm.sh/hook"]
+        hook = job["metadata"]["annotations"]["helm.sh/hook"]
         dev_db_in_release = bool(by_kind(objects, "StatefulSet"))
         assert "pre-upgrade" in hook
         # A release that brings its own database can only migrate after installing it.
         assert "pre-install" in hook or (dev_db_in_release and "post-install" in hook), hook
     else:
+        # A Job's pod template is immutable: each release is a Job of its own, named after it,
+        # so `kubectl apply -k` never has to delete the previous one first.
+        tag = expected_app_tags(target)["tgbot-bot"]
+        assert name_of(job) == f"tgbot-migrate-{tag}"
+        assert job["spec"]["ttlSecondsAfterFinished"] > 0
         for process, deploy in app_deployments(objects).items():
-            if process == "sandbox":
-                continue
-            init = deploy["spec"]["template"]["spec"]["initContainers"]
-            assert any("migrate" in [*c.get("command", []), *c.get("args", [])] for c in init)
+            if process in ("serve", "dispatch"):
+                init = deploy["spec"]["template"]["spec"]["initContainers"]
+                assert any("migrate" in [*c.get("command", []), *c.get("args", [])] for c in init)
+
+
+def test_django_migrations_run_only_in_the_release_job(objects: list[Obj]) -> None:
+    """Django's migrate takes no lock: in every admin pod it races on a first install."""
+    for workload, template in workloads(objects):
+        for _, c in containers(template["spec"]):
+            command = " ".join([*c.get("command", []), *c.get("args", [])])
+            if "tgadmin migrate" in command or (
+                app_image_of(c["image"]) == "tgbot-admin" and "migrate" in c.get("args", [])
+            ):
+                assert workload["kind"] == "Job", name_of(workload)
+                assert "-migrate" in name_of(workload)
 
 
 def test_environment_shape(target: Target, objects: list[Obj]) -> None:

@@ -99,6 +99,21 @@ Service inside the cluster. Empty when it cannot be derived (validateValues says
 {{- end -}}
 {{- end -}}
 
+{{/* Whether the Secret has key database-direct-url ("true" or ""): PostgreSQL itself, for
+migrations and LISTEN, when database-url goes through a transaction-mode pooler. */}}
+{{- define "tgbot.hasDirectUrl" -}}
+{{- if or .Values.secrets.databaseDirectUrl .Values.secrets.existingSecretHasDirectUrl -}}true{{- end -}}
+{{- end -}}
+
+{{/* Environment of the migration Job's Django step: the admin's, on the direct URL if any. */}}
+{{- define "tgbot.adminMigrateEnv" -}}
+{{- $env := include "tgbot.adminEnv" . -}}
+{{- if include "tgbot.hasDirectUrl" . -}}
+{{- $env = replace "/run/secrets/tgbot/database-url" "/run/secrets/tgbot/database-direct-url" $env -}}
+{{- end -}}
+{{- $env -}}
+{{- end -}}
+
 {{/* Environment of the bot processes (serve, dispatch, set-webhook). Secrets are files. */}}
 {{- define "tgbot.botEnv" -}}
 - {name: TELEGRAM_API_BASE, value: {{ include "tgbot.telegramApiBase" . | quote }}}
@@ -111,6 +126,9 @@ Service inside the cluster. Empty when it cannot be derived (validateValues says
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: TELEGRAM_BOT_TOKEN_FILE, value: /run/secrets/tgbot/telegram-bot-token}
 - {name: WEBHOOK_SECRET_FILE, value: /run/secrets/tgbot/webhook-secret}
+{{- if include "tgbot.hasDirectUrl" . }}
+- {name: DATABASE_DIRECT_URL_FILE, value: /run/secrets/tgbot/database-direct-url}
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -141,6 +159,9 @@ Service inside the cluster. Empty when it cannot be derived (validateValues says
     items:
     {{- range .keys }}
       - {key: {{ . }}, path: {{ . }}}
+    {{- end }}
+    {{- if and (has "database-url" .keys) (include "tgbot.hasDirectUrl" .root) }}
+      - {key: database-direct-url, path: database-direct-url}
     {{- end }}
 - name: tmp
   emptyDir:
