@@ -287,3 +287,26 @@ def test_chart_readme_is_generated_from_the_current_values() -> None:
     readme = (CHART_DIR / "README.md").read_text()
     for path in leaves(VALUES):
         assert f"| `{path}` |" in readme, path
+
+
+def test_a_changed_secret_rolls_the_pods(tools: Tools) -> None:
+    """Pods read secrets at start only: a rotated secret must change their template."""
+
+    def checksums(webhook_secret: str) -> dict[str, str]:
+        sets = [s for s in ALL_SECRETS if not s.startswith("secrets.webhookSecret=")]
+        code, out = template(
+            tools, "ingress.tls[0].hosts[0]=bot.example.com", *sets,
+            f"secrets.webhookSecret={webhook_secret}",
+        )  # fmt: skip
+        assert code == 0, out
+        return {
+            w["metadata"]["name"]: t["metadata"]["annotations"]["checksum/secrets"]
+            for w, t in workloads(load_all(out)) if w["kind"] == "Deployment"
+        }  # fmt: skip
+
+    first, same, rotated = checksums("old-secret"), checksums("old-secret"), checksums("new-one")
+
+    assert set(first) == {"tgbot-bot", "tgbot-dispatcher", "tgbot-admin"}
+    assert first == same
+    assert all(rotated[name] != first[name] for name in first)
+    assert not any("old-secret" in value or "new-one" in value for value in rotated.values())
