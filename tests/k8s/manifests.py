@@ -199,6 +199,18 @@ def ingress_routes(ingress: Obj, service_suffix: str) -> list[tuple[str, str]]:
     ]
 
 
+def httproute_routes(route: Obj) -> list[tuple[str, str]]:
+    """(path, Ingress pathType) of every path match of an HTTPRoute (PathPrefix is Prefix:
+    both match whole path elements)."""
+    kinds = {"Exact": "Exact", "PathPrefix": "Prefix"}
+    return [
+        (m["path"]["value"], kinds[m["path"]["type"]])
+        for rule in route["spec"]["rules"]
+        for m in rule.get("matches", [])
+        if "path" in m
+    ]
+
+
 def is_routed(url_path: str, routes: list[tuple[str, str]]) -> bool:
     """Whether a request path reaches one of the routes, by the Ingress rules: Exact matches the
     whole path, Prefix whole path elements (/static/ matches /static/a.css, /adminx does not

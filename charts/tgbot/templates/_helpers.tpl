@@ -86,7 +86,9 @@ https://<ingress.bot.host><config.webhookPath> (the route Telegram posts to); wi
 config.webhookUrl (TLS and routing done elsewhere); with the sandbox and neither, the bot's
 Service inside the cluster. Empty when it cannot be derived (validateValues says why). */}}
 {{- define "tgbot.webhookUrl" -}}
-{{- if .Values.ingress.enabled -}}
+{{- if and .Values.gateway.enabled (not .Values.ingress.enabled) -}}
+{{- printf "https://%s%s" .Values.ingress.bot.host .Values.config.webhookPath -}}
+{{- else if .Values.ingress.enabled -}}
 {{- if include "tgbot.botHostHasTls" . -}}
 {{- printf "https://%s%s" .Values.ingress.bot.host .Values.config.webhookPath -}}
 {{- else if .Values.sandbox.enabled -}}
@@ -265,7 +267,15 @@ topologySpreadConstraints:
 {{/* Collects every problem with the values, then fails once with all of them. */}}
 {{- define "tgbot.validateValues" -}}
 {{- $msgs := list -}}
-{{- if and .Values.ingress.enabled .Values.config.webhookUrl -}}
+{{- if .Values.gateway.enabled -}}
+{{- if and .Values.gateway.create (not (and .Values.gateway.className .Values.gateway.tlsSecretName)) -}}
+{{- $msgs = append $msgs "gateway.create: needs gateway.className and gateway.tlsSecretName (the HTTPS listeners' certificate)" -}}
+{{- end -}}
+{{- if and (not .Values.gateway.create) (not .Values.gateway.parentRefs) -}}
+{{- $msgs = append $msgs "gateway.parentRefs: name the Gateway the routes attach to, or set gateway.create" -}}
+{{- end -}}
+{{- end -}}
+{{- if and (or .Values.ingress.enabled .Values.gateway.enabled) .Values.config.webhookUrl -}}
 {{- $msgs = append $msgs (printf "config.webhookUrl: leave it empty with the Ingress, which makes it https://%s%s from ingress.bot.host and config.webhookPath" .Values.ingress.bot.host .Values.config.webhookPath) -}}
 {{- end -}}
 {{- if not (include "tgbot.webhookUrl" .) -}}

@@ -1,6 +1,7 @@
 """Every URL the admin's pages link to, load or post to reaches the admin through the rendered
-Ingress of each overlay and of the chart: the pages are crawled as a signed-in superuser (and
-the login page as a visitor), and each same-site URL is matched against the admin host's paths.
+Ingress of each overlay and of the chart, and through the chart's Gateway API HTTPRoute: the
+pages are crawled as a signed-in superuser (and the login page as a visitor), and each same-site
+URL is matched against the admin host's paths.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.integration.admin import factories as f
-from tests.k8s.manifests import TARGETS, by_kind, ingress_routes, is_routed, render
+from tests.k8s.manifests import (
+    TARGETS,
+    Target,
+    by_kind,
+    httproute_routes,
+    ingress_routes,
+    is_routed,
+    render,
+)
 from tests.k8s.tools import find_tools
 
 # Attributes that make the browser request a URL: links, assets, forms, htmx.
@@ -72,6 +81,11 @@ def admin_ingress_routes() -> dict[str, list[tuple[str, str]]]:
     for target in TARGETS:
         (ingress,) = by_kind(render(tools, target), "Ingress")
         routes[target.id] = ingress_routes(ingress, "admin")
+    # The Gateway API option routes the admin host with an HTTPRoute instead.
+    gateway = Target("chart", "prod", ("gateway.enabled=true", "gateway.parentRefs[0].name=gw"))
+    httproutes = by_kind(render(tools, gateway), "HTTPRoute")
+    (route,) = [r for r in httproutes if r["metadata"]["name"].endswith("-admin")]
+    routes[f"{gateway.id} HTTPRoute"] = httproute_routes(route)
     return routes
 
 
