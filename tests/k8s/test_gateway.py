@@ -21,6 +21,7 @@ from tests.k8s.manifests import (
     httproute_routes,
     is_routed,
     load_all,
+    render_overlay_with,
 )
 from tests.k8s.tools import Tools, run, validate_strict
 
@@ -169,3 +170,24 @@ def test_incomplete_gateway_values_are_refused(
 
     assert code != 0
     assert message in err
+
+
+def test_kustomize_component_replaces_the_ingress_with_valid_routes(
+    tools: Tools, gateway_schema: Validate, tmp_path: Path
+) -> None:
+    objs = render_overlay_with(tools, tmp_path, "prod", ["gateway-api"])
+    routes = {r["metadata"]["name"]: r for r in by_kind(objs, "HTTPRoute")}
+
+    assert by_kind(objs, "Ingress") == []
+    assert gateway_schema(list(routes.values())) == []
+    for route in routes.values():
+        for rule in route["spec"]["rules"]:
+            for backend in rule["backendRefs"]:
+                service = find(objs, "Service", backend["name"])
+                assert service is not None
+                assert backend["port"] in {p["port"] for p in service["spec"]["ports"]}
+    assert httproute_routes(routes["tgbot-bot"]) == [("/telegram/webhook", "Exact")]
+    admin = httproute_routes(routes["tgbot-admin"])
+    for public in ("/admin/", "/static/admin/css/base.css", "/i18n/setlang/", "/"):
+        assert is_routed(public, admin), public
+    assert not is_routed("/metrics", admin)
