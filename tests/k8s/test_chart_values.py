@@ -310,3 +310,26 @@ def test_a_changed_secret_rolls_the_pods(tools: Tools) -> None:
     assert first == same
     assert all(rotated[name] != first[name] for name in first)
     assert not any("old-secret" in value or "new-one" in value for value in rotated.values())
+
+
+def test_webhook_can_be_limited_to_telegrams_source_ranges(tools: Tools) -> None:
+    telegram = ["149.154.160.0/20", "91.108.4.0/22"]
+    code, out = template(
+        tools, f"ingress.bot.sourceRanges={{{','.join(telegram)}}}", values="values-prod.yaml"
+    )
+    assert code == 0, out
+    objs = load_all(out)
+    ingresses = {i["metadata"]["name"]: i for i in by_kind(objs, "Ingress")}
+
+    assert set(ingresses) == {"tgbot", "tgbot-bot"}
+    bot, admin = ingresses["tgbot-bot"], ingresses["tgbot"]
+    allowed = bot["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"]
+    assert allowed.split(",") == telegram
+    assert [r["host"] for r in bot["spec"]["rules"]] == ["bot.example.com"]
+    assert [p["path"] for p in bot["spec"]["rules"][0]["http"]["paths"]] == ["/telegram/webhook"]
+    # The admin stays reachable from anywhere its own settings allow.
+    assert [r["host"] for r in admin["spec"]["rules"]] == ["admin.example.com"]
+    assert "nginx.ingress.kubernetes.io/whitelist-source-range" not in admin["metadata"].get(
+        "annotations", {}
+    )
+    assert bot_env(objs)["WEBHOOK_URL"] == "https://bot.example.com/telegram/webhook"
