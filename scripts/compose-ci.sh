@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The images and the compose stack, for real: lint, build, size limits, staging/prod configuration,
-# `up --wait` of the dev profile, the smoke test, and `down -v` always (also on failure).
+# `up --wait` of the dev profile, the smoke test, a webhook secret rotation under load, and
+# `down -v` always (also on failure).
 #
 #   bash scripts/compose-ci.sh          # what .ci/run does after the tests
 #   KEEP_STACK=1 bash scripts/compose-ci.sh   # leave the stack and images (to debug; it prints how to remove them)
@@ -113,6 +114,11 @@ echo "  $(grep '^config error' "$work/err")"
 docker compose -p "$PROJECT-prod" --profile prod --env-file "$work/prod.env" \
   down -v --remove-orphans >/dev/null 2>&1 || true
 
+# The dev stack reads a copy of the dev secrets, so the rotation below never touches the repo's.
+mkdir -p "$work/dev-secrets"
+cp compose/dev/secrets/* "$work/dev-secrets/"
+export SECRETS_DIR="$work/dev-secrets"
+
 step "up -d --wait (dev profile, project $PROJECT)"
 up=1
 dev up -d --wait --wait-timeout 240 --no-build
@@ -122,5 +128,9 @@ url() { echo "http://$(dev port "$1" "$2")"; }
 uv run python -m scripts.compose_smoke \
   --bot-url "$(url bot 8080)" --admin-url "$(url admin 8000)" --sandbox-url "$(url sandbox 8081)" \
   --version "$VERSION"
+
+step "webhook secret rotation while users write (docs/operations.md)"
+uv run python -m scripts.compose_rotate --project "$PROJECT" \
+  --secret-file "$work/dev-secrets/webhook_secret" --sandbox-url "$(url sandbox 8081)"
 
 step "ok"

@@ -116,7 +116,8 @@ class AdminSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings
 
     prometheus_multiproc_dir: Path | None = Field(
         default=None,
-        description="prometheus-client's multiprocess directory; set it with several workers.",
+        description="prometheus-client's multiprocess directory, so /metrics sums every gunicorn "
+        "worker; gunicorn empties it at start. The image sets /tmp/prometheus-multiproc.",
     )
 
     @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")

@@ -87,6 +87,16 @@ timeout = 60
 control_socket_disable = True
 
 
+def on_starting(server: Any) -> None:
+    """An empty prometheus-client multiprocess directory before the workers start: files left by
+    an earlier run would add dead workers' counts to /metrics."""
+    directory = settings_from_environment().prometheus_multiproc_dir
+    if directory:
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Drop a dead worker's samples from prometheus-client's multiprocess directory."""
     if settings_from_environment().prometheus_multiproc_dir:

@@ -85,7 +85,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings_and_logging(args, MigrateSettings)
     try:
         migrate(
-            settings.database_url.get_secret_value(),
+            settings.direct_database_url,
             wait_seconds=args.wait,
             connect_timeout=settings.database_connect_timeout,
         )

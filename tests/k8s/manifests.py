@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ def render_text(tools: Tools, target: Target) -> str:
     else:
         sets = [arg for s in target.extra for arg in ("--set", s)]
         result = run(
-            tools.helm, "template", "tgbot", str(CHART_DIR),
+            *tools.helm, "template", "tgbot", str(CHART_DIR),
             "--namespace", f"tgbot-{target.env}",
             "-f", str(target.values_file), *sets,
         )  # fmt: skip
@@ -186,3 +187,63 @@ def env_of(container: Obj, objs: list[Obj]) -> dict[str, str]:
     for item in container.get("env", []):
         env[item["name"]] = str(item.get("value", "<from a reference>"))
     return env
+
+
+def ingress_routes(ingress: Obj, service_suffix: str) -> list[tuple[str, str]]:
+    """(path, pathType) of every Ingress path whose backend Service ends in ``-service_suffix``."""
+    return [
+        (p["path"], p["pathType"])
+        for rule in ingress["spec"]["rules"]
+        for p in rule["http"]["paths"]
+        if p["backend"]["service"]["name"].endswith(f"-{service_suffix}")
+    ]
+
+
+def httproute_routes(route: Obj) -> list[tuple[str, str]]:
+    """(path, Ingress pathType) of every path match of an HTTPRoute (PathPrefix is Prefix:
+    both match whole path elements)."""
+    kinds = {"Exact": "Exact", "PathPrefix": "Prefix"}
+    return [
+        (m["path"]["value"], kinds[m["path"]["type"]])
+        for rule in route["spec"]["rules"]
+        for m in rule.get("matches", [])
+        if "path" in m
+    ]
+
+
+def is_routed(url_path: str, routes: list[tuple[str, str]]) -> bool:
+    """Whether a request path reaches one of the routes, by the Ingress rules: Exact matches the
+    whole path, Prefix whole path elements (/static/ matches /static/a.css, /adminx does not
+    match /admin)."""
+    for path, path_type in routes:
+        if path_type == "Exact" and url_path == path:
+            return True
+        if path_type == "Prefix":
+            elements = [e for e in path.split("/") if e]
+            if [e for e in url_path.split("/") if e][: len(elements)] == elements:
+                return True
+    return False
+
+
+def render_overlay_with(tools: Tools, workdir: Path, env: str, components: list[str]) -> list[Obj]:
+    """An overlay with optional components switched on, as the overlay's `components:` list
+    would (a kustomization in ``workdir`` with the overlay's namespace)."""
+    overlay = K8S_DIR / "overlays" / env
+    namespace = yaml.safe_load((overlay / "kustomization.yaml").read_text())["namespace"]
+    (workdir / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "namespace": namespace,
+                "resources": [os.path.relpath(overlay, workdir)],
+                "components": [
+                    os.path.relpath(K8S_DIR / "components" / c, workdir) for c in components
+                ],
+            }
+        )
+    )
+    result = run(tools.kubectl, "kustomize", str(workdir))
+    if result.returncode != 0:
+        raise RenderError(f"rendering {env} with {components} failed:\n{result.stderr}")
+    return load_all(result.stdout)

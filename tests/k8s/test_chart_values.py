@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,7 +39,7 @@ def leaves(node: Any, prefix: str = "") -> Iterator[str]:
 
 
 def template(tools: Tools, *sets: str, values: str | None = None) -> tuple[int, str]:
-    args = [tools.helm, "template", "tgbot", str(CHART_DIR)]
+    args = [*tools.helm, "template", "tgbot", str(CHART_DIR)]
     if values:
         args += ["-f", str(CHART_DIR / values)]
     for s in sets:
@@ -78,7 +80,7 @@ def test_missing_settings_are_all_listed_at_once(tools: Tools) -> None:
 
     assert code != 0
     for name in (
-        "config.webhookUrl",
+        "ingress.tls",  # the webhook URL is https://<bot host><path>: TLS must cover the host
         "secrets.databaseUrl",
         "secrets.redisUrl",
         "secrets.telegramBotToken",
@@ -102,9 +104,7 @@ def test_an_existing_secret_is_used_and_none_is_created(tools: Tools) -> None:
 
 
 def test_secrets_from_values_become_a_hook_secret_the_migrations_can_read(tools: Tools) -> None:
-    code, out = template(
-        tools, "config.webhookUrl=https://bot.example.com/telegram/webhook", *ALL_SECRETS
-    )
+    code, out = template(tools, "ingress.tls[0].hosts[0]=bot.example.com", *ALL_SECRETS)
     assert code == 0, out
     objs = load_all(out)
 
@@ -124,7 +124,10 @@ def test_secrets_from_values_become_a_hook_secret_the_migrations_can_read(tools:
 @pytest.mark.parametrize(
     ("sets", "absent"),
     [
-        (("ingress.enabled=false",), "Ingress"),
+        (
+            ("ingress.enabled=false", "config.webhookUrl=https://lb.example.com/telegram/webhook"),
+            "Ingress",
+        ),
         (("networkPolicy.enabled=false",), "NetworkPolicy"),
         (("backup.enabled=false",), "CronJob"),
         (("bot.hpa.enabled=false", "admin.hpa.enabled=false"), "HorizontalPodAutoscaler"),
@@ -152,3 +155,181 @@ def test_extra_env_reaches_every_application_container(tools: Tools) -> None:
         for _, c in containers(tpl["spec"]):
             if "tgbot-" in c["image"] and workload["kind"] != "CronJob":
                 assert {"name": "TZ", "value": "UTC"} in c["env"], c["name"]
+
+
+def bot_env(objs: list[dict[str, Any]]) -> dict[str, str]:
+    bot = find(objs, "Deployment", "tgbot-bot")
+    assert bot is not None
+    return {
+        e["name"]: e.get("value", "")
+        for e in bot["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+
+
+def test_webhook_url_is_the_https_route_of_the_ingress(tools: Tools) -> None:
+    code, out = template(
+        tools, "ingress.bot.host=hooks.example.org", "config.webhookPath=/tg/abc",
+        "ingress.tls[0].hosts[0]=hooks.example.org", values="values-prod.yaml",
+    )  # fmt: skip
+    assert code == 0, out
+    objs = load_all(out)
+    (ingress,) = by_kind(objs, "Ingress")
+    routes = [
+        (rule["host"], p["path"]) for rule in ingress["spec"]["rules"]
+        for p in rule["http"]["paths"] if p["backend"]["service"]["name"] == "tgbot-bot"
+    ]  # fmt: skip
+
+    assert routes == [("hooks.example.org", "/tg/abc")]
+    assert bot_env(objs)["WEBHOOK_URL"] == "https://hooks.example.org/tg/abc"
+    assert bot_env(objs)["WEBHOOK_PATH"] == "/tg/abc"
+    assert any("hooks.example.org" in block["hosts"] for block in ingress["spec"]["tls"])
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        # Telegram posts only to HTTPS: the schema refuses anything else.
+        (
+            ("ingress.enabled=false", "config.webhookUrl=http://bot.example.com/telegram/webhook"),
+            "webhookUrl",
+        ),
+        # A second value beside the Ingress could disagree with the route.
+        (
+            ("config.webhookUrl=https://bot.example.com/telegram/webhook",),
+            "config.webhookUrl: leave it empty with the Ingress",
+        ),
+        # No TLS on the bot's host: no HTTPS URL to register.
+        (("ingress.tls[0].hosts[0]=admin.example.com",), "ingress.tls: no TLS block covers"),
+        # Without the Ingress the URL must end in the path the bot serves.
+        (
+            ("ingress.enabled=false", "config.webhookUrl=https://lb.example.com/other"),
+            "its path must be config.webhookPath",
+        ),
+        (("ingress.enabled=false",), "config.webhookUrl: set the public HTTPS URL"),
+    ],
+)
+def test_webhook_urls_that_cannot_work_are_refused(
+    tools: Tools, sets: tuple[str, ...], message: str
+) -> None:
+    code, err = template(tools, *sets, values="values-prod.yaml")
+
+    assert code != 0
+    assert message in err
+
+
+def test_backups_outlive_the_release(tools: Tools) -> None:
+    code, out = template(tools, values="values-prod.yaml")
+    assert code == 0, out
+
+    pvc = find(load_all(out), "PersistentVolumeClaim", "tgbot-backups")
+    assert pvc is not None
+    assert pvc["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+
+
+def test_the_migration_hook_runs_under_its_own_service_account(tools: Tools) -> None:
+    """The release's ServiceAccount does not exist yet when a pre-install hook runs."""
+    for values in ("values-prod.yaml", "values-dev.yaml"):
+        code, out = template(tools, values=values)
+        assert code == 0, out
+        objs = load_all(out)
+        job = find(objs, "Job", "tgbot-migrate")
+        assert job is not None
+        name = job["spec"]["template"]["spec"]["serviceAccountName"]
+        account = find(objs, "ServiceAccount", name)
+
+        assert name == "tgbot-migrate"
+        assert account is not None
+        assert account["automountServiceAccountToken"] is False
+        hooks = account["metadata"]["annotations"]
+        assert hooks["helm.sh/hook"] == job["metadata"]["annotations"]["helm.sh/hook"]
+        assert int(hooks["helm.sh/hook-weight"]) < int(
+            job["metadata"]["annotations"]["helm.sh/hook-weight"]
+        )
+
+
+def test_pod_options_reach_every_application_pod(tools: Tools) -> None:
+    code, out = template(
+        tools,
+        "podAnnotations.example\\.com/team=support",
+        "priorityClassName=tgbot-high",
+        "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+        ".nodeSelectorTerms[0].matchExpressions[0].key=pool",
+        "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+        ".nodeSelectorTerms[0].matchExpressions[0].operator=Exists",
+        "extraVolumes[0].name=corp-ca",
+        "extraVolumes[0].configMap.name=corp-ca",
+        "extraVolumeMounts[0].name=corp-ca",
+        "extraVolumeMounts[0].mountPath=/etc/ssl/corp",
+        values="values-prod.yaml",
+    )
+    assert code == 0, out
+    pods = [(w, t) for w, t in workloads(load_all(out))]
+    assert {w["kind"] for w, _ in pods} == {"Deployment", "Job", "CronJob"}
+
+    for workload, tpl in pods:
+        where = f"{workload['kind']}/{workload['metadata']['name']}"
+        spec = tpl["spec"]
+        assert tpl["metadata"]["annotations"]["example.com/team"] == "support", where
+        assert spec["priorityClassName"] == "tgbot-high", where
+        assert "nodeAffinity" in spec["affinity"], where
+        assert {"name": "corp-ca", "configMap": {"name": "corp-ca"}} in spec["volumes"], where
+        for _, c in containers(spec):
+            assert {"name": "corp-ca", "mountPath": "/etc/ssl/corp"} in c["volumeMounts"], where
+
+
+def test_chart_readme_is_generated_from_the_current_values() -> None:
+    script = CHART_DIR.parents[1] / "scripts" / "gen_chart_readme.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    readme = (CHART_DIR / "README.md").read_text()
+    for path in leaves(VALUES):
+        assert f"| `{path}` |" in readme, path
+
+
+def test_a_changed_secret_rolls_the_pods(tools: Tools) -> None:
+    """Pods read secrets at start only: a rotated secret must change their template."""
+
+    def checksums(webhook_secret: str) -> dict[str, str]:
+        sets = [s for s in ALL_SECRETS if not s.startswith("secrets.webhookSecret=")]
+        code, out = template(
+            tools, "ingress.tls[0].hosts[0]=bot.example.com", *sets,
+            f"secrets.webhookSecret={webhook_secret}",
+        )  # fmt: skip
+        assert code == 0, out
+        return {
+            w["metadata"]["name"]: t["metadata"]["annotations"]["checksum/secrets"]
+            for w, t in workloads(load_all(out)) if w["kind"] == "Deployment"
+        }  # fmt: skip
+
+    first, same, rotated = checksums("old-secret"), checksums("old-secret"), checksums("new-one")
+
+    assert set(first) == {"tgbot-bot", "tgbot-dispatcher", "tgbot-admin"}
+    assert first == same
+    assert all(rotated[name] != first[name] for name in first)
+    assert not any("old-secret" in value or "new-one" in value for value in rotated.values())
+
+
+def test_webhook_can_be_limited_to_telegrams_source_ranges(tools: Tools) -> None:
+    telegram = ["149.154.160.0/20", "91.108.4.0/22"]
+    code, out = template(
+        tools, f"ingress.bot.sourceRanges={{{','.join(telegram)}}}", values="values-prod.yaml"
+    )
+    assert code == 0, out
+    objs = load_all(out)
+    ingresses = {i["metadata"]["name"]: i for i in by_kind(objs, "Ingress")}
+
+    assert set(ingresses) == {"tgbot", "tgbot-bot"}
+    bot, admin = ingresses["tgbot-bot"], ingresses["tgbot"]
+    allowed = bot["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"]
+    assert allowed.split(",") == telegram
+    assert [r["host"] for r in bot["spec"]["rules"]] == ["bot.example.com"]
+    assert [p["path"] for p in bot["spec"]["rules"][0]["http"]["paths"]] == ["/telegram/webhook"]
+    # The admin stays reachable from anywhere its own settings allow.
+    assert [r["host"] for r in admin["spec"]["rules"]] == ["admin.example.com"]
+    assert "nginx.ingress.kubernetes.io/whitelist-source-range" not in admin["metadata"].get(
+        "annotations", {}
+    )
+    assert bot_env(objs)["WEBHOOK_URL"] == "https://bot.example.com/telegram/webhook"

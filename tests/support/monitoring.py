@@ -14,8 +14,9 @@ MONITORING = Path(__file__).parents[2] / "monitoring"
 RULE_FILES = sorted((MONITORING / "rules").glob("*.yml"))
 RULE_TESTS = sorted((MONITORING / "tests").glob("*.yml"))
 DASHBOARDS = sorted((MONITORING / "grafana").glob("*.json"))
-# Our metric names; others (up, kube_*) come from Prometheus and kube-state-metrics.
-OUR_METRIC = re.compile(r"\b(?:tgbot|tgadmin)_[a-z0-9_]+\b")
+# Our metric names; others (up, kube_*) come from Prometheus and kube-state-metrics. A name
+# followed by a matcher is a label (tgbot_service="bot"), not a metric.
+OUR_METRIC = re.compile(r"\b(?:tgbot|tgadmin)_[a-z0-9_]+\b(?!\s*(?:=|!=|=~|!~))")
 
 
 def alert_rules() -> Iterator[dict[str, Any]]:

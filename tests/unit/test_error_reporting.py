@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import pytest
 import sentry_sdk
 import structlog
-from tgbot.config.sources import ErrorReportingSettings
 
 from tests.support.waiting import wait_until
+from tgbot.config.sources import ErrorReportingSettings
 from tgbot.observability import (
     configure_error_reporting,
     configure_logging,

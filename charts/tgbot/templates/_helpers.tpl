@@ -74,13 +74,46 @@ app.kubernetes.io/part-of: tgbot
 {{- end -}}
 {{- end -}}
 
-{{/* WEBHOOK_URL: with the sandbox, the bot's Service inside the cluster. */}}
-{{- define "tgbot.webhookUrl" -}}
-{{- if and .Values.sandbox.enabled (not .Values.config.webhookUrl) -}}
-{{- printf "http://%s-bot:8080%s" (include "tgbot.fullname" .) .Values.config.webhookPath -}}
-{{- else -}}
-{{- .Values.config.webhookUrl -}}
+{{/* Whether a TLS block of the Ingress covers the bot's host ("true" or ""). */}}
+{{- define "tgbot.botHostHasTls" -}}
+{{- range .Values.ingress.tls -}}
+{{- if has $.Values.ingress.bot.host .hosts -}}true{{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/* WEBHOOK_URL, never a second value that can disagree with the route: with the Ingress,
+https://<ingress.bot.host><config.webhookPath> (the route Telegram posts to); without it,
+config.webhookUrl (TLS and routing done elsewhere); with the sandbox and neither, the bot's
+Service inside the cluster. Empty when it cannot be derived (validateValues says why). */}}
+{{- define "tgbot.webhookUrl" -}}
+{{- if and .Values.gateway.enabled (not .Values.ingress.enabled) -}}
+{{- printf "https://%s%s" .Values.ingress.bot.host .Values.config.webhookPath -}}
+{{- else if .Values.ingress.enabled -}}
+{{- if include "tgbot.botHostHasTls" . -}}
+{{- printf "https://%s%s" .Values.ingress.bot.host .Values.config.webhookPath -}}
+{{- else if .Values.sandbox.enabled -}}
+{{- printf "http://%s-bot:8080%s" (include "tgbot.fullname" .) .Values.config.webhookPath -}}
+{{- end -}}
+{{- else if .Values.config.webhookUrl -}}
+{{- .Values.config.webhookUrl -}}
+{{- else if .Values.sandbox.enabled -}}
+{{- printf "http://%s-bot:8080%s" (include "tgbot.fullname" .) .Values.config.webhookPath -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether the Secret has key database-direct-url ("true" or ""): PostgreSQL itself, for
+migrations and LISTEN, when database-url goes through a transaction-mode pooler. */}}
+{{- define "tgbot.hasDirectUrl" -}}
+{{- if or .Values.secrets.databaseDirectUrl .Values.secrets.existingSecretHasDirectUrl -}}true{{- end -}}
+{{- end -}}
+
+{{/* Environment of the migration Job's Django step: the admin's, on the direct URL if any. */}}
+{{- define "tgbot.adminMigrateEnv" -}}
+{{- $env := include "tgbot.adminEnv" . -}}
+{{- if include "tgbot.hasDirectUrl" . -}}
+{{- $env = replace "/run/secrets/tgbot/database-url" "/run/secrets/tgbot/database-direct-url" $env -}}
+{{- end -}}
+{{- $env -}}
 {{- end -}}
 
 {{/* Environment of the bot processes (serve, dispatch, set-webhook). Secrets are files. */}}
@@ -99,6 +132,9 @@ app.kubernetes.io/part-of: tgbot
 - {name: TELEGRAM_BOT_TOKEN_FILE, value: /run/secrets/tgbot/telegram-bot-token}
 - {name: WEBHOOK_SECRET_FILE, value: /run/secrets/tgbot/webhook-secret}
 {{ include "tgbot.errorReportingEnv" . }}
+{{- if include "tgbot.hasDirectUrl" . }}
+- {name: DATABASE_DIRECT_URL_FILE, value: /run/secrets/tgbot/database-direct-url}
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -141,15 +177,24 @@ app.kubernetes.io/part-of: tgbot
     {{- range .keys }}
       - {key: {{ . }}, path: {{ . }}}
     {{- end }}
+    {{- if and (has "database-url" .keys) (include "tgbot.hasDirectUrl" .root) }}
+      - {key: database-direct-url, path: database-direct-url}
+    {{- end }}
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
+{{- with .root.Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* Mounts of the secrets volume and /tmp. */}}
 {{- define "tgbot.volumeMounts" -}}
 - {name: secrets, mountPath: /run/secrets/tgbot, readOnly: true}
 - {name: tmp, mountPath: /tmp}
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* An HTTP GET probe. Call with (dict "probe" .Values.bot.livenessProbe "path" "/healthz" "port" "http"). */}}
@@ -160,6 +205,25 @@ httpGet:
 periodSeconds: {{ .probe.periodSeconds }}
 timeoutSeconds: {{ .probe.timeoutSeconds }}
 failureThreshold: {{ .probe.failureThreshold }}
+{{- end -}}
+
+{{/* Annotations of the application pods: a checksum of the application secrets, so that a
+changed secret rolls the pods on the next upgrade (the values' secrets, or the data of
+secrets.existingSecret as `lookup` reads it during install/upgrade; `helm template` and GitOps
+tools that render offline see no data, see docs/operations.md "Rotate a secret"), then
+podAnnotations. */}}
+{{- define "tgbot.podAnnotations" -}}
+{{- $data := dict -}}
+{{- if .Values.secrets.existingSecret -}}
+{{- $found := lookup "v1" "Secret" .Release.Namespace .Values.secrets.existingSecret | default dict -}}
+{{- $data = get $found "data" | default dict -}}
+{{- else -}}
+{{- $data = omit .Values.secrets "existingSecret" -}}
+{{- end -}}
+checksum/secrets: {{ toJson $data | sha256sum }}
+{{- with .Values.podAnnotations }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* Pod-level settings shared by every pod. */}}
@@ -182,6 +246,13 @@ nodeSelector:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
 {{- end -}}
 
 {{/* Spread a workload's pods across nodes. Call with (dict "root" $ "component" "bot"). */}}
@@ -196,14 +267,43 @@ topologySpreadConstraints:
         {{- include "tgbot.selectorLabels" . | nindent 8 }}
     matchLabelKeys:
       - pod-template-hash
+  # Across zones too, where nodes carry the zone label; never blocks scheduling.
+  - maxSkew: 1
+    topologyKey: topology.kubernetes.io/zone
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "tgbot.selectorLabels" . | nindent 8 }}
+    matchLabelKeys:
+      - pod-template-hash
 {{- end }}
 {{- end -}}
 
 {{/* Collects every problem with the values, then fails once with all of them. */}}
 {{- define "tgbot.validateValues" -}}
 {{- $msgs := list -}}
+{{- if .Values.gateway.enabled -}}
+{{- if and .Values.gateway.create (not (and .Values.gateway.className .Values.gateway.tlsSecretName)) -}}
+{{- $msgs = append $msgs "gateway.create: needs gateway.className and gateway.tlsSecretName (the HTTPS listeners' certificate)" -}}
+{{- end -}}
+{{- if and (not .Values.gateway.create) (not .Values.gateway.parentRefs) -}}
+{{- $msgs = append $msgs "gateway.parentRefs: name the Gateway the routes attach to, or set gateway.create" -}}
+{{- end -}}
+{{- end -}}
+{{- if and (or .Values.ingress.enabled .Values.gateway.enabled) .Values.config.webhookUrl -}}
+{{- $msgs = append $msgs (printf "config.webhookUrl: leave it empty with the Ingress, which makes it https://%s%s from ingress.bot.host and config.webhookPath" .Values.ingress.bot.host .Values.config.webhookPath) -}}
+{{- end -}}
 {{- if not (include "tgbot.webhookUrl" .) -}}
-{{- $msgs = append $msgs "config.webhookUrl: set the public HTTPS URL of the webhook (or enable sandbox)" -}}
+{{- if .Values.ingress.enabled -}}
+{{- $msgs = append $msgs (printf "ingress.tls: no TLS block covers ingress.bot.host (%s); Telegram posts only to HTTPS" .Values.ingress.bot.host) -}}
+{{- else -}}
+{{- $msgs = append $msgs "config.webhookUrl: set the public HTTPS URL of the webhook when ingress.enabled is false (or enable sandbox)" -}}
+{{- end -}}
+{{- end -}}
+{{- with .Values.config.webhookUrl -}}
+{{- if ne (urlParse .).path $.Values.config.webhookPath -}}
+{{- $msgs = append $msgs (printf "config.webhookUrl: its path must be config.webhookPath (%s), the only path the bot serves updates on" $.Values.config.webhookPath) -}}
+{{- end -}}
 {{- end -}}
 {{- if and (not .Values.secrets.existingSecret) (not .Values.devServices.enabled) -}}
 {{- range $k := list "databaseUrl" "redisUrl" "telegramBotToken" "webhookSecret" "djangoSecretKey" -}}

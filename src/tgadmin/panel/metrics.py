@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +20,9 @@ from prometheus_client import (
 )
 
 from tgbot.version import VERSION
+
+if settings.PROMETHEUS_MULTIPROC_DIR:  # gunicorn prepares it; other processes (commands) may not
+    Path(settings.PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 
 REQUESTS = Counter(
     "tgadmin_http_requests_total",

@@ -90,6 +90,15 @@ class DatabaseSettings(CommandSettings):
         )
     )
 
+    database_direct_url: PostgresUrl | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL URL of the server itself, when DATABASE_URL goes through a"
+            " transaction-mode pooler (PgBouncer), which breaks advisory locks and LISTEN:"
+            " migrations and the dispatcher's LISTEN connection use it. Secret. Default:"
+            " DATABASE_URL."
+        ),
+    )
     database_pool_size: int = Field(
         default=10,
         ge=1,
@@ -119,6 +128,12 @@ class DatabaseSettings(CommandSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return async_postgres_url(self.database_url.get_secret_value())
+
+    @property
+    def direct_database_url(self) -> str:
+        """The URL for session-level features (advisory locks, LISTEN): DATABASE_DIRECT_URL,
+        else DATABASE_URL."""
+        return (self.database_direct_url or self.database_url).get_secret_value()
 
     @property
     def sqlalchemy_connect_args(self) -> dict[str, Any]:

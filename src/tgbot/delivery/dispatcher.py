@@ -144,7 +144,7 @@ class Dispatcher:
         helpers = [
             asyncio.create_task(
                 listen(
-                    self.settings.database_url.get_secret_value(),
+                    self.settings.direct_database_url,
                     self._wake,
                     self._broadcast_changed,
                     halt,

@@ -43,7 +43,7 @@ def run_migrations_online() -> None:
     if not url:
         from tgbot.config import MigrateSettings, load_settings, postgres_url_for
 
-        url = postgres_url_for(load_settings(MigrateSettings).database_url.get_secret_value())
+        url = postgres_url_for(load_settings(MigrateSettings).direct_database_url)
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         run_on(conn)

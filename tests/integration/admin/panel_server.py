@@ -46,11 +46,11 @@ def fetch(url: str) -> tuple[int, str, dict[str, str]]:
 
 @contextmanager
 def running_panel(
-    env: dict[str, str], log_path: Path, *, config_module: bool = True
+    env: dict[str, str], log_path: Path, *, config_module: bool = True, workers: int = 1
 ) -> Iterator[str]:
     """Start gunicorn with ``env`` (PORT is chosen here); yield its base URL once healthy."""
     port = free_port()
-    env = {**env, "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    env = {**env, "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
     command = gunicorn_command(config_module=config_module, port=port)
     with log_path.open("w") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -136,7 +136,11 @@ def test_set_webhook_is_idempotent_and_complete(
 
     info = httpx.get(f"{sandbox.base_url}/bot{sandbox.token}/getWebhookInfo", timeout=5).json()
     result = info["result"]
-    assert result["url"] == f"http://127.0.0.1:{port}/telegram/webhook"
+    # The URL carries a fingerprint of the secret (an HMAC, 16 hex digits), never the secret.
+    base, _, fingerprint = result["url"].partition("?secret_fingerprint=")
+    assert base == f"http://127.0.0.1:{port}/telegram/webhook"
+    assert len(fingerprint) == 16
+    assert WEBHOOK_SECRET not in result["url"]
     assert result["max_connections"] == 17
     assert {"message", "callback_query", "my_chat_member"} <= set(result["allowed_updates"])
 
@@ -146,9 +150,18 @@ def test_set_webhook_is_idempotent_and_complete(
 
     forced = run_tgbot("set-webhook", "--force", env=env)
     assert '"event": "webhook.set"' in forced.stdout + forced.stderr
-    output = first.stdout + first.stderr + again.stdout + again.stderr
+
+    # A rotated secret is registered again without --force: Telegram gets the new one.
+    rotated = run_tgbot("set-webhook", env={**env, "WEBHOOK_SECRET": "rotated-secret-2"})
+    assert rotated.returncode == 0, rotated.stderr
+    assert '"secret_changed": true' in rotated.stdout + rotated.stderr
+    info = httpx.get(f"{sandbox.base_url}/bot{sandbox.token}/getWebhookInfo", timeout=5).json()
+    assert info["result"]["url"].startswith(base + "?secret_fingerprint=")
+    assert info["result"]["url"] != result["url"]
+    output = "".join(r.stdout + r.stderr for r in (first, again, forced, rotated))
     assert sandbox.token not in output
     assert WEBHOOK_SECRET not in output
+    assert "rotated-secret-2" not in output
 
 
 @pytest.mark.parametrize("missing", ["WEBHOOK_URL", "WEBHOOK_SECRET"])

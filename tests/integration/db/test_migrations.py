@@ -116,3 +116,16 @@ def test_unreachable_database_gives_one_readable_line(cli_env: dict[str, str]) -
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("tgbot migrate: cannot connect to PostgreSQL:")
     assert "secretpw" not in result.stderr + result.stdout
+
+
+def test_migrate_uses_the_direct_database_url(cli_env: dict[str, str]) -> None:
+    """DATABASE_URL may go through a transaction-mode pooler that breaks the advisory lock:
+    migrations use DATABASE_DIRECT_URL when it is set (here the pooled URL leads nowhere)."""
+    direct = cli_env["DATABASE_URL"]
+    cli_env["DATABASE_URL"] = "postgresql://u:pw@127.0.0.1:1/pooled"
+    cli_env["DATABASE_DIRECT_URL"] = direct
+
+    result = run_tgbot("migrate", env=cli_env)
+
+    assert result.returncode == 0, result.stderr
+    assert alembic_revision(direct) == head_revisions()

@@ -144,3 +144,22 @@ async def test_retry_after_is_honoured_per_chat(
         assert later, "a 429'd row was never retried"
         assert min(d["time"] for d in later) - c["time"] >= 1.0 - 0.05  # retry_after: 1 s
     assert max(per_chat([c for c in calls if c["ok"]]).values()) == 1
+
+
+async def test_listen_goes_to_the_direct_database_url(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    """Behind a transaction-mode pooler LISTEN never hears a NOTIFY: with DATABASE_DIRECT_URL
+    the dispatcher listens on a connection of its own to the server (told apart here by its
+    application_name), and a new row still wakes it at once."""
+    url = launch.database_url
+    direct = f"{url}{'&' if '?' in url else '?'}application_name=tgbot-direct-listen"
+    proc = launch(outbox_poll_seconds=60, database_direct_url=direct)
+    await async_wait_until(lambda: _listening(proc), timeout=30, what="dispatcher listening")
+
+    rows = await db.execute(
+        "SELECT query FROM pg_stat_activity WHERE application_name = 'tgbot-direct-listen'"
+    )
+    assert [q for (q,) in rows if q.upper().startswith("LISTEN")], rows
+    await db.add_rows([4343])
+    await async_wait_until(lambda: _all_sent(db, 1), timeout=5, what="row sent after NOTIFY")

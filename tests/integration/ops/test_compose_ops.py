@@ -58,3 +58,14 @@ def test_monitoring_profile_reads_the_backup_textfile_and_the_rules() -> None:
     assert mounts["/etc/prometheus/prometheus.yml"] == str(REPO / "monitoring" / "prometheus.yml")
     assert mounts["/etc/prometheus/rules"] == str(REPO / "monitoring" / "rules")
     assert "prometheus" not in config("prod")["services"]
+
+
+def test_admin_metrics_sum_every_worker_in_every_profile() -> None:
+    """gunicorn runs several workers: /metrics needs prometheus-client's multiprocess directory,
+    on the writable /tmp of the read-only container."""
+    for env in ("dev", "staging", "prod"):
+        admin = config(env, env=env)["services"]["admin"]
+        directory = admin["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        assert directory.startswith("/tmp/"), (env, directory)
+        assert admin["read_only"] is True
+        assert "/tmp" in admin["tmpfs"], env
