@@ -11,6 +11,7 @@ broadcast into an impossible state.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db.models import QuerySet
@@ -36,14 +37,49 @@ ALLOWED_FROM: dict[Transition, tuple[str, ...]] = {
 }
 
 
-def audience(language: str | None) -> QuerySet[TelegramUser]:
+@dataclass(frozen=True)
+class Segment:
+    """Who a broadcast goes to, besides "subscribed, not blocked, not banned": each condition
+    narrows it, None means any. The dispatcher's expansion (``tgbot.delivery.broadcasts``)
+    applies the same conditions; a test holds the two to the same count."""
+
+    language: str | None = None
+    active_days: int | None = None
+    start_payload: str | None = None
+    subscribed_since: dt.datetime | None = None
+    tag: str | None = None
+
+    @classmethod
+    def of(cls, broadcast: Broadcast) -> Segment:
+        return cls(
+            language=broadcast.audience_language,
+            active_days=broadcast.audience_active_days,
+            start_payload=broadcast.audience_start_payload,
+            subscribed_since=broadcast.audience_subscribed_since,
+            tag=broadcast.audience_tag,
+        )
+
+
+def audience(segment: Segment) -> QuerySet[TelegramUser]:
     """Who a broadcast reaches: subscribed, not blocked, not banned (ix_tg_users_audience)."""
     users = TelegramUser.objects.filter(is_subscribed=True, is_blocked=False, is_banned=False)
-    return users.filter(language=language) if language else users
+    if segment.language:
+        users = users.filter(language=segment.language)
+    if segment.active_days:
+        users = users.filter(
+            last_seen_at__gte=timezone.now() - dt.timedelta(days=segment.active_days)
+        )
+    if segment.start_payload:
+        users = users.filter(start_payload=segment.start_payload)
+    if segment.subscribed_since:
+        users = users.filter(subscribed_at__gte=segment.subscribed_since)
+    if segment.tag:
+        users = users.filter(tags__tag=segment.tag)
+    return users
 
 
-def audience_count(language: str | None) -> int:
-    return audience(language).count()
+def audience_count(segment: Segment) -> int:
+    return audience(segment).count()
 
 
 def _still_waiting(broadcast: Broadcast, now: dt.datetime) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,7 @@ class TelegramUser(models.Model):
     start_payload = models.CharField(_("start payload"), max_length=64, null=True, blank=True)
     first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+    subscribed_at = models.DateTimeField(_("subscribed at"), null=True, blank=True)
 
     class Meta:
         managed = False
@@ -41,6 +43,36 @@ class TelegramUser(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.username}" if self.username else str(self.telegram_id)
+
+
+TAG_RE = r"^[a-z0-9_-]{1,32}$"
+
+
+class UserTag(models.Model):
+    """A tag an operator put on a user (lower-case letters, digits, _, -): a broadcast segment."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        TelegramUser, on_delete=models.CASCADE, db_column="telegram_id", related_name="tags"
+    )
+    tag = models.CharField(
+        _("tag"),
+        max_length=32,
+        validators=[RegexValidator(TAG_RE, _("Lower-case letters, digits, _ and -, up to 32."))],
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        managed = False
+        db_table = "user_tags"
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tag"], name="uq_user_tags_telegram_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.tag
 
 
 class Conversation(models.Model):
@@ -131,6 +163,28 @@ class Broadcast(models.Model):
     id = models.BigAutoField(primary_key=True)
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("text"))
+    audience_active_days = models.PositiveIntegerField(
+        _("active within (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Only users who wrote to the bot within this many days."),
+    )
+    audience_start_payload = models.CharField(
+        _("came through /start"),
+        max_length=64,
+        null=True,
+        blank=True,
+        help_text=_("Only users who started the bot with this deep-link payload (a campaign)."),
+    )
+    audience_subscribed_since = models.DateTimeField(
+        _("subscribed since"),
+        null=True,
+        blank=True,
+        help_text=_("Only users who subscribed at or after this time."),
+    )
+    audience_tag = models.CharField(
+        _("tag"), max_length=32, null=True, blank=True, help_text=_("Only users with this tag.")
+    )
     parse_mode = models.CharField(max_length=16, null=True, blank=True)
     buttons = models.JSONField(_("buttons"), null=True, blank=True)
     audience_language = models.CharField(

@@ -37,7 +37,9 @@ _TO_EXPAND = text(
 )
 _LOCK_FOR_EXPANSION = text(
     """
-    SELECT id, expansion_cursor, audience_language FROM broadcasts
+    SELECT id, expansion_cursor, audience_language, audience_active_days,
+           audience_start_payload, audience_subscribed_since, audience_tag
+    FROM broadcasts
     WHERE id = :id AND status = 'running' AND expanded_at IS NULL
     FOR UPDATE SKIP LOCKED
     """
@@ -49,6 +51,13 @@ _EXPAND_BATCH = text(
         WHERE u.is_subscribed AND NOT u.is_blocked AND NOT u.is_banned
           AND u.telegram_id > :cursor
           AND (CAST(:language AS text) IS NULL OR u.language = :language)
+          AND (CAST(:active_days AS int) IS NULL
+               OR u.last_seen_at >= now() - make_interval(days => CAST(:active_days AS int)))
+          AND (CAST(:start_payload AS text) IS NULL OR u.start_payload = :start_payload)
+          AND (CAST(:subscribed_since AS timestamptz) IS NULL
+               OR u.subscribed_at >= CAST(:subscribed_since AS timestamptz))
+          AND (CAST(:tag AS text) IS NULL OR EXISTS (
+               SELECT 1 FROM user_tags t WHERE t.telegram_id = u.telegram_id AND t.tag = :tag))
         ORDER BY u.telegram_id
         LIMIT :limit
     ), inserted AS (
@@ -141,6 +150,10 @@ class Broadcasts:
                         "id": broadcast_id,
                         "cursor": cursor,
                         "language": row.audience_language,
+                        "active_days": row.audience_active_days,
+                        "start_payload": row.audience_start_payload,
+                        "subscribed_since": row.audience_subscribed_since,
+                        "tag": row.audience_tag,
                         "limit": self.batch_size,
                     },
                 )

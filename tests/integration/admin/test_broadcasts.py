@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.integration.admin import factories as f
-from tgadmin.panel.models import AdminAuditLog, Broadcast
+from tgadmin.panel.models import AdminAuditLog, Broadcast, TelegramUser, UserTag
 
 
 @pytest.fixture
@@ -80,9 +80,9 @@ def test_admin_composes_a_draft_with_preview_and_live_count(audience: None) -> N
 
     count_url = reverse("admin:panel_broadcast_audience_count")
     assert client.get(count_url).json() == {"count": 4}
-    assert client.get(count_url, {"language": "en"}).json() == {"count": 3}
-    assert client.get(count_url, {"language": "ru"}).json() == {"count": 1}
-    assert client.get(count_url, {"language": "xx"}).status_code == 400
+    assert client.get(count_url, {"audience_language": "en"}).json() == {"count": 3}
+    assert client.get(count_url, {"audience_language": "ru"}).json() == {"count": 1}
+    assert client.get(count_url, {"audience_language": "xx"}).status_code == 400
 
 
 def test_start_pause_resume_cancel_and_progress(audience: None) -> None:
@@ -310,3 +310,62 @@ def test_operators_cannot_start_from_the_form(audience: None) -> None:
     operator = f.client_for(f.staff("operators"))
     page = operator.get(reverse("admin:panel_broadcast_change", args=[draft.pk])).content.decode()
     assert 'name="_start"' not in page
+
+
+def test_segments_narrow_the_live_count_and_are_saved(audience: None) -> None:
+    users = list(TelegramUser.objects.filter(is_subscribed=True, is_blocked=False, is_banned=False))
+    vip, campaign = users[0], users[1]
+    UserTag.objects.create(user=vip, tag="vip")
+    TelegramUser.objects.filter(pk=campaign.pk).update(
+        start_payload="spring", subscribed_at=timezone.now()
+    )
+    TelegramUser.objects.filter(pk=vip.pk).update(
+        last_seen_at=timezone.now() - dt.timedelta(days=40)
+    )
+    client = f.client_for(f.staff("admins"))
+    count_url = reverse("admin:panel_broadcast_audience_count")
+
+    def count(**params: str) -> int:
+        return int(client.get(count_url, params).json()["count"])
+
+    everyone = count()
+    assert count(audience_tag="vip") == 1
+    assert count(audience_start_payload="spring") == 1
+    assert count(audience_active_days="30") == everyone - 1  # vip was last seen 40 days ago
+    since = timezone.localtime(timezone.now() - dt.timedelta(hours=1))
+    assert (
+        count(
+            audience_subscribed_since_0=since.strftime("%Y-%m-%d"),
+            audience_subscribed_since_1=since.strftime("%H:%M:%S"),
+        )
+        == 1
+    )
+    assert client.get(count_url, {"audience_active_days": "-3"}).status_code == 400
+
+    client.post(
+        reverse("admin:panel_broadcast_add"),
+        {**FORM, "title": "Seg", "audience_tag": "vip", "audience_active_days": "7"},
+    )
+    saved = Broadcast.objects.get(title="Seg")
+    assert (saved.audience_tag, saved.audience_active_days) == ("vip", 7)
+
+
+def test_operators_tag_users_from_the_list(audience: None) -> None:
+    user = TelegramUser.objects.filter(is_subscribed=True).first()
+    assert user is not None
+    client = f.client_for(f.staff("operators"))
+    url = reverse("admin:panel_telegramuser_changelist")
+    tagged = client.post(
+        url, {"action": "add_tag", "tag": "VIP", "_selected_action": [user.pk]}, follow=True
+    )
+    assert "Tagged 1 user vip." in tagged.content.decode()
+    again = client.post(url, {"action": "add_tag", "tag": "vip", "_selected_action": [user.pk]})
+    assert again.status_code == 302
+    assert list(UserTag.objects.filter(user=user).values_list("tag", flat=True)) == ["vip"]
+    bad = client.post(
+        url, {"action": "add_tag", "tag": "no spaces!", "_selected_action": [user.pk]}, follow=True
+    )
+    assert "A tag is 1-32 lower-case letters" in bad.content.decode()
+    client.post(url, {"action": "remove_tag", "tag": "vip", "_selected_action": [user.pk]})
+    assert not UserTag.objects.filter(user=user).exists()
+    assert AdminAuditLog.objects.filter(action="tag", object_id=str(user.pk)).exists()

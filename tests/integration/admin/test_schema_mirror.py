@@ -12,6 +12,7 @@ from tests.integration.admin.conftest import SECRET_KEY, base_env, tgadmin_execu
 
 BOT_TABLES = {
     "tg_users",
+    "user_tags",
     "conversations",
     "messages",
     "bot_texts",

@@ -214,3 +214,42 @@ async def test_an_older_plain_broadcast_is_still_sent_as_plain_text(
     assert call["params"]["text"] == "2 < 3, <sale>"
     assert "parse_mode" not in call["params"]
     assert "reply_markup" not in call["params"]
+
+
+async def test_a_segment_broadcast_reaches_exactly_its_segment(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    await db.add_users(list(range(40, 50)))  # en, subscribed
+    await db.add_users([50, 51], language="ru")
+    # In the segment: language en, tag "vip", came through /start spring, active lately,
+    # subscribed after the cut-off. Each of 41-45 misses exactly one condition.
+    await db.execute(
+        "UPDATE tg_users SET start_payload = 'spring', subscribed_at = now() "
+        "WHERE telegram_id IN (40, 41, 42, 43, 44, 46, 50)"
+    )
+    await db.execute(
+        "INSERT INTO user_tags (telegram_id, tag) SELECT telegram_id, 'vip' FROM tg_users "
+        "WHERE telegram_id IN (40, 42, 43, 44, 45, 46, 50)"
+    )
+    await db.execute("UPDATE tg_users SET start_payload = 'autumn' WHERE telegram_id = 42")
+    await db.execute(
+        "UPDATE tg_users SET last_seen_at = now() - interval '30 days' WHERE telegram_id = 43"
+    )
+    await db.execute(
+        "UPDATE tg_users SET subscribed_at = now() - interval '30 days' WHERE telegram_id = 44"
+    )
+    # 41: no tag; 45: no payload; 50: Russian; 46 and 40: in.
+    broadcast_id = await db.add_broadcast(status="draft")
+    await db.execute(
+        "UPDATE broadcasts SET audience_language = 'en', audience_tag = 'vip', "
+        "audience_start_payload = 'spring', audience_active_days = 7, "
+        "audience_subscribed_since = now() - interval '1 day' WHERE id = %s",
+        (broadcast_id,),
+    )
+    launch()
+    await db.set_broadcast_status(broadcast_id, "running")
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=30, what="broadcast done"
+    )
+    assert per_chat(await control.delivered()) == {40: 1, 46: 1}
+    assert (await db.broadcast(broadcast_id))["total_count"] == 2

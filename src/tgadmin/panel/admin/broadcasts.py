@@ -20,11 +20,24 @@ from django.views.decorators.http import require_POST
 
 from tgadmin.panel import audit
 from tgadmin.panel.admin.base import AuditedAdmin
-from tgadmin.panel.broadcast_control import ALLOWED_FROM, Transition, apply, audience_count
-from tgadmin.panel.models import LANGUAGES, Broadcast
+from tgadmin.panel.broadcast_control import (
+    ALLOWED_FROM,
+    Segment,
+    Transition,
+    apply,
+    audience_count,
+)
+from tgadmin.panel.models import Broadcast
 from tgbot.telegram_html import MESSAGE_LIMIT, preview_html, problems, url_problem
 
-EDITABLE = ("title", "text", "audience_language", "scheduled_at")
+AUDIENCE = (
+    "audience_language",
+    "audience_active_days",
+    "audience_start_payload",
+    "audience_subscribed_since",
+    "audience_tag",
+)
+EDITABLE = ("title", "text", *AUDIENCE, "scheduled_at")
 LIVE_STATUSES = (Broadcast.Status.RUNNING, Broadcast.Status.SCHEDULED)
 TRANSITION_LABELS = {
     Transition.START: _("Start"),
@@ -152,7 +165,7 @@ class BroadcastForm(forms.ModelForm[Broadcast]):
 
     class Meta:
         model = Broadcast
-        fields = ("title", "text", "audience_language", "scheduled_at")
+        fields = ("title", "text", *AUDIENCE, "scheduled_at")
         help_texts = {
             "text": _(
                 "Telegram's HTML: <b>bold</b>, <i>italic</i>, <u>underline</u>, <s>strike</s>, "
@@ -200,7 +213,7 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
         (None, {"fields": ("title", "text", "preview", "buttons_text")}),
         (
             _("Audience and schedule"),
-            {"fields": ("audience_language", "recipients", "scheduled_at")},
+            {"fields": (*AUDIENCE, "recipients", "scheduled_at")},
         ),
         (_("Progress"), {"fields": ("status", "progress_field", "started_at", "finished_at")}),
     )
@@ -242,7 +255,7 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
         return format_html(
             '<span id="tg-recipients" data-url="{}">{}</span>',
             url,
-            audience_count(obj.audience_language),
+            audience_count(Segment.of(obj)),
         )
 
     @admin.display(description=_("progress"))
@@ -345,12 +358,21 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
         ]
 
     def audience_count_view(self, request: HttpRequest) -> JsonResponse:
+        """The live recipient count for the segment the form shows (its audience_* fields)."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        language = request.GET.get("language") or None
-        if language not in {None, *(code for code, _name in LANGUAGES)}:
-            return JsonResponse({"error": "unknown language"}, status=400)
-        return JsonResponse({"count": audience_count(language)})
+        form = self.get_form(request, fields=AUDIENCE)(request.GET)
+        if not form.is_valid():
+            return JsonResponse({"errors": form.errors}, status=400)
+        data = form.cleaned_data
+        segment = Segment(
+            language=data["audience_language"] or None,
+            active_days=data["audience_active_days"],
+            start_payload=data["audience_start_payload"] or None,
+            subscribed_since=data["audience_subscribed_since"],
+            tag=data["audience_tag"] or None,
+        )
+        return JsonResponse({"count": audience_count(segment)})
 
     def preview_view(self, request: HttpRequest) -> JsonResponse:
         """The live preview: the text's safe rendering and what Telegram would refuse in it."""

@@ -1,23 +1,26 @@
-"""Telegram users: search by id or username, filters, ban and unban."""
+"""Telegram users: search by id or username, filters, ban and unban, tags (broadcast segments)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from tgadmin.panel import audit
 from tgadmin.panel.admin.base import TelegramUserRowsAdmin
-from tgadmin.panel.models import TelegramUser
+from tgadmin.panel.models import TAG_RE, TelegramUser, UserTag
 
 
 class ActiveRecentlyFilter(admin.SimpleListFilter):
@@ -41,8 +44,20 @@ class ActiveRecentlyFilter(admin.SimpleListFilter):
         return queryset.filter(last_seen_at__gte=timezone.now() - period)
 
 
+class TagActionForm(ActionForm):
+    """The list's action bar with a tag box, for "Tag" and "Untag"."""
+
+    tag = forms.CharField(
+        label=_("tag"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"placeholder": _("tag, e.g. vip"), "size": 12}),
+    )
+
+
 @admin.register(TelegramUser)
 class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
+    action_form = TagActionForm
     telegram_id_lookup = "telegram_id"
     username_lookup = "username"
     list_display = (
@@ -61,7 +76,7 @@ class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
     search_fields = ("username",)
     search_help_text = _("Exact Telegram id, or username with or without @ (any case).")
     ordering = ("-last_seen_at",)
-    actions = ("ban", "unban")
+    actions = ("ban", "unban", "add_tag", "remove_tag")
     readonly_fields = (
         "telegram_id",
         "username",
@@ -75,11 +90,78 @@ class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
         "start_payload",
         "first_seen_at",
         "last_seen_at",
+        "subscribed_at",
+        "tag_list",
         "conversations_link",
     )
 
     def has_ban_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("panel.ban_user")
+
+    def has_tag_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perms(["panel.add_usertag", "panel.delete_usertag"])
+
+    @admin.display(description=_("tags"))
+    def tag_list(self, obj: TelegramUser) -> str:
+        return ", ".join(sorted(t.tag for t in obj.tags.all())) or "—"
+
+    def _tag_from(self, request: HttpRequest) -> str | None:
+        tag = (request.POST.get("tag") or "").strip().lower()
+        if not re.fullmatch(TAG_RE, tag):
+            self.message_user(
+                request,
+                gettext("A tag is 1-32 lower-case letters, digits, _ or -; got %(tag)r.")
+                % {"tag": tag},
+                messages.ERROR,
+            )
+            return None
+        return tag
+
+    @admin.action(description=_("Tag selected users"), permissions=["tag"])
+    def add_tag(self, request: HttpRequest, queryset: QuerySet[TelegramUser]) -> None:
+        tag = self._tag_from(request)
+        if tag is None:
+            return
+        ids = list(queryset.values_list("telegram_id", flat=True))
+        created = UserTag.objects.bulk_create(
+            [UserTag(user_id=telegram_id, tag=tag) for telegram_id in ids],
+            ignore_conflicts=True,  # a user who has the tag keeps it once
+        )
+        for telegram_id in ids:
+            audit.record(
+                request.user,
+                "tag",
+                object_type="panel.telegramuser",
+                object_id=telegram_id,
+                details={"tag": tag},
+            )
+        self.message_user(
+            request,
+            ngettext("Tagged %(n)d user %(tag)s.", "Tagged %(n)d users %(tag)s.", len(created))
+            % {"n": len(created), "tag": tag},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Untag selected users"), permissions=["tag"])
+    def remove_tag(self, request: HttpRequest, queryset: QuerySet[TelegramUser]) -> None:
+        tag = self._tag_from(request)
+        if tag is None:
+            return
+        ids = list(queryset.values_list("telegram_id", flat=True))
+        removed, _kinds = UserTag.objects.filter(user_id__in=ids, tag=tag).delete()
+        for telegram_id in ids:
+            audit.record(
+                request.user,
+                "untag",
+                object_type="panel.telegramuser",
+                object_id=telegram_id,
+                details={"tag": tag},
+            )
+        self.message_user(
+            request,
+            ngettext("Untagged %(n)d user.", "Untagged %(n)d users.", removed) % {"n": removed},
+            messages.SUCCESS,
+        )
 
     @admin.display(description=_("conversations"))
     def conversations_link(self, obj: TelegramUser) -> SafeString:

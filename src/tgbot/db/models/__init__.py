@@ -12,7 +12,7 @@ from tgbot.db.models.conversations import (
 from tgbot.db.models.outbox import OutboxMessage
 from tgbot.db.models.texts import BotText
 from tgbot.db.models.updates import ProcessedUpdate
-from tgbot.db.models.users import TelegramUser
+from tgbot.db.models.users import TelegramUser, UserTag
 
 __all__ = [
     "BROADCAST_STATUSES",
@@ -27,4 +27,5 @@ __all__ = [
     "OutboxMessage",
     "ProcessedUpdate",
     "TelegramUser",
+    "UserTag",
 ]

@@ -19,6 +19,7 @@ class Broadcast(Base):
         CheckConstraint(check_in("status", BROADCAST_STATUSES), name="status"),
         CheckConstraint("char_length(text) <= 4096", name="text_length"),  # migration 0003
         CheckConstraint("parse_mode IS NULL OR parse_mode = 'HTML'", name="parse_mode"),
+        CheckConstraint("audience_active_days > 0", name="audience_active_days"),
         Index("ix_broadcasts_status_scheduled_at", "status", "scheduled_at"),
         Index("ix_broadcasts_created_at", "created_at"),
     )
@@ -35,6 +36,16 @@ class Broadcast(Base):
     audience_language: Mapped[str | None] = mapped_column(
         String(8), comment="Only users with this language; NULL means everyone subscribed"
     )
+    audience_active_days: Mapped[int | None] = mapped_column(
+        Integer, comment="Only users active within this many days"
+    )
+    audience_start_payload: Mapped[str | None] = mapped_column(
+        String(64), comment="Only users who came through this /start payload (deep link)"
+    )
+    audience_subscribed_since: Mapped[dt.datetime | None] = mapped_column(
+        comment="Only users who subscribed at or after this time"
+    )
+    audience_tag: Mapped[str | None] = mapped_column(String(32), comment="Only users with this tag")
     status: Mapped[str] = mapped_column(String(16), server_default="draft")
     scheduled_at: Mapped[dt.datetime | None]
     started_at: Mapped[dt.datetime | None]

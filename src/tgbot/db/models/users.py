@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, String, func, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tgbot.db.models.base import Base
@@ -44,3 +54,28 @@ class TelegramUser(Base):
     start_payload: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     last_seen_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    subscribed_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="When the subscription was last turned on (NULL: before this was recorded)"
+    )
+
+
+class UserTag(Base):
+    """A tag an operator put on a user; a tag is a broadcast segment."""
+
+    __tablename__ = "user_tags"
+    __table_args__ = (
+        UniqueConstraint("telegram_id", "tag", name="uq_user_tags_telegram_id"),
+        CheckConstraint("tag ~ '^[a-z0-9_-]{1,32}$'", name="tag"),
+        Index("ix_user_tags_tag", "tag", "telegram_id"),
+        {"comment": "Tags operators put on users; a tag is a broadcast segment"},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey(
+            "tg_users.telegram_id", ondelete="CASCADE", name="fk_user_tags_telegram_id_tg_users"
+        ),
+    )
+    tag: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())

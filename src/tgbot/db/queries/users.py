@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgbot.db.models import TelegramUser
@@ -49,7 +49,11 @@ async def set_subscribed(conn: AsyncConnection, *, telegram_id: int, subscribed:
     result = await conn.execute(
         update(TelegramUser)
         .where(TelegramUser.telegram_id == telegram_id, TelegramUser.is_subscribed != subscribed)
-        .values(is_subscribed=subscribed)
+        .values(
+            is_subscribed=subscribed,
+            # "subscribed since" segments: when it was last turned on.
+            subscribed_at=func.now() if subscribed else TelegramUser.subscribed_at,
+        )
     )
     return bool(result.rowcount)
 

@@ -40,8 +40,9 @@ def upgrade() -> None:
             comment='Inline keyboard rows: [[{"text": ..., "url": ...}, ...], ...]',
         ),
     )
-    op.create_check_constraint(
-        "ck_broadcasts_parse_mode", "broadcasts", "parse_mode IS NULL OR parse_mode = 'HTML'"
+    op.execute(
+        "ALTER TABLE broadcasts ADD CONSTRAINT ck_broadcasts_parse_mode"
+        " CHECK (parse_mode IS NULL OR parse_mode = 'HTML')"
     )
 
 

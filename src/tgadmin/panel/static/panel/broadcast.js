@@ -58,16 +58,22 @@
     render();
   }
 
+  // The recipient count of the segment as the form shows it (every audience_* field).
   function liveRecipients() {
-    const select = document.getElementById("id_audience_language");
     const counter = document.getElementById("tg-recipients");
-    if (!select || !counter) return;
+    const form = counter && counter.closest("form");
+    if (!form) return;
+    const inputs = [...form.querySelectorAll("[name^=audience_]")];
     const refresh = async () => {
-      const url = counter.dataset.url + "?language=" + encodeURIComponent(select.value);
-      const response = await fetch(url, { credentials: "same-origin" });
-      if (response.ok) counter.textContent = (await response.json()).count;
+      const query = new URLSearchParams();
+      for (const input of inputs) query.append(input.name, input.value);
+      const response = await fetch(counter.dataset.url + "?" + query, { credentials: "same-origin" });
+      counter.textContent = response.ok ? (await response.json()).count : "?";
     };
-    select.addEventListener("change", refresh);
+    for (const input of inputs) {
+      input.addEventListener("change", refresh);
+      input.addEventListener("input", refresh);
+    }
     refresh();
   }
 
