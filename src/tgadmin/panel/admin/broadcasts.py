@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from tgadmin.panel import audit
-from tgadmin.panel.admin.base import AuditedAdmin
+from tgadmin.panel.admin.base import MAX_BIGINT, TELEGRAM_ID, AuditedAdmin
 from tgadmin.panel.broadcast_control import (
     ALLOWED_FROM,
     Segment,
     Transition,
     apply,
     audience_count,
+    test_send,
 )
 from tgadmin.panel.models import Broadcast
 from tgbot.telegram_html import MESSAGE_LIMIT, preview_html, problems, url_problem
@@ -350,6 +351,11 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
                 name="panel_broadcast_progress",
             ),
             path(
+                "<int:object_id>/test-send/",
+                view(require_POST(self.test_send_view)),
+                name="panel_broadcast_test_send",
+            ),
+            path(
                 "<int:object_id>/transition/<str:which>/",
                 view(require_POST(self.transition_view)),
                 name="panel_broadcast_transition",
@@ -393,6 +399,32 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
             raise PermissionDenied
         return JsonResponse(progress(get_object_or_404(Broadcast, pk=object_id)))
 
+    def test_send_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """ "Send a test": the exact broadcast to one Telegram id, through the outbox."""
+        if not self.has_control_permission(request):
+            raise PermissionDenied
+        broadcast = get_object_or_404(Broadcast, pk=object_id)
+        back = HttpResponseRedirect(reverse("admin:panel_broadcast_change", args=[object_id]))
+        raw = (request.POST.get("chat_id") or "").strip()
+        if not TELEGRAM_ID.fullmatch(raw) or not 0 < abs(int(raw)) <= MAX_BIGINT:
+            self.message_user(
+                request,
+                gettext("A test goes to a Telegram id (digits; a group's starts with -)."),
+                messages.ERROR,
+            )
+            return back
+        chat_id = int(raw)
+        test_send(broadcast, chat_id)
+        request.session["broadcast_test_chat_id"] = chat_id  # offered again next time
+        audit.record_for(request.user, "test_send", broadcast, {"chat_id": chat_id})
+        self.message_user(
+            request,
+            gettext("Test queued for %(chat)d: it arrives as the recipients will see it.")
+            % {"chat": chat_id},
+            messages.SUCCESS,
+        )
+        return back
+
     def transition_view(self, request: HttpRequest, object_id: int, which: str) -> HttpResponse:
         if not self.has_control_permission(request):
             raise PermissionDenied
@@ -427,6 +459,9 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
                         }
                     )
         context["transition_buttons"] = buttons
+        if obj is not None and self.has_control_permission(request):
+            context["test_send_url"] = reverse("admin:panel_broadcast_test_send", args=[obj.pk])
+            context["test_chat_id"] = request.session.get("broadcast_test_chat_id", "")
         if (obj is None or obj.status == Broadcast.Status.DRAFT) and self.has_control_permission(
             request
         ):
