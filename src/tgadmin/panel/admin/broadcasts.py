@@ -158,7 +158,7 @@ class BroadcastForm(forms.ModelForm[Broadcast]):
     """Text in Telegram's HTML, checked as Telegram would; URL buttons as plain lines."""
 
     buttons_text = forms.CharField(
-        label=_("buttons"),
+        label=_("Buttons"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         help_text=BUTTONS_HELP,
@@ -167,12 +167,15 @@ class BroadcastForm(forms.ModelForm[Broadcast]):
     class Meta:
         model = Broadcast
         fields = ("title", "text", *AUDIENCE, "scheduled_at")
+        # Django renders help texts as HTML: the tags are written as entities to show as typed.
         help_texts = {
             "text": _(
-                "Telegram's HTML: <b>bold</b>, <i>italic</i>, <u>underline</u>, <s>strike</s>, "
-                '<tg-spoiler>spoiler</tg-spoiler>, <a href="https://...">link</a>, '
-                "<code>code</code>, <pre>block</pre>, <blockquote>quote</blockquote>. "
-                "Write &lt; &gt; &amp; for the characters themselves."
+                "Telegram's HTML: &lt;b&gt;bold&lt;/b&gt;, &lt;i&gt;italic&lt;/i&gt;, "
+                "&lt;u&gt;underline&lt;/u&gt;, &lt;s&gt;strike&lt;/s&gt;, "
+                "&lt;tg-spoiler&gt;spoiler&lt;/tg-spoiler&gt;, "
+                '&lt;a href="https://..."&gt;link&lt;/a&gt;, &lt;code&gt;code&lt;/code&gt;, '
+                "&lt;pre&gt;block&lt;/pre&gt;, &lt;blockquote&gt;quote&lt;/blockquote&gt;. "
+                "Write &amp;lt; &amp;gt; &amp;amp; for the characters themselves."
             )
         }
 
