@@ -11,13 +11,16 @@ broadcast into an impossible state.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from tgadmin.panel.models import Broadcast, TelegramUser
+from tgbot.db.broadcast_payload import BROADCAST_PAYLOAD_SQL
 
 Status = Broadcast.Status
 
@@ -80,6 +83,21 @@ def audience(segment: Segment) -> QuerySet[TelegramUser]:
 
 def audience_count(segment: Segment) -> int:
     return audience(segment).count()
+
+
+_TEST_SEND = f"""
+    INSERT INTO outbox (chat_id, method, payload, idempotency_key)
+    SELECT %s, 'sendMessage', {BROADCAST_PAYLOAD_SQL}, %s FROM broadcasts b WHERE b.id = %s
+"""  # noqa: S608 - SQL from constants only
+
+
+def test_send(broadcast: Broadcast, chat_id: int) -> None:
+    """Queue the broadcast, exactly as its recipients will get it, for one chat (the operator's
+    own): one outbox row, sent by the dispatcher like any reply, outside the broadcast's counts."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TEST_SEND, [chat_id, f"test:{broadcast.pk}:{uuid.uuid4().hex}", broadcast.pk]
+        )
 
 
 def _still_waiting(broadcast: Broadcast, now: dt.datetime) -> bool:

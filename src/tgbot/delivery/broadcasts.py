@@ -19,6 +19,8 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tgbot.db.broadcast_payload import BROADCAST_PAYLOAD_SQL
+
 log = structlog.get_logger(__name__)
 
 _START_SCHEDULED = text(
@@ -62,13 +64,7 @@ _EXPAND_BATCH = text(
         LIMIT :limit
     ), inserted AS (
         INSERT INTO outbox (chat_id, method, payload, idempotency_key, broadcast_id)
-        SELECT a.telegram_id, 'sendMessage',
-               jsonb_strip_nulls(jsonb_build_object(
-                   'text', b.text,
-                   'parse_mode', b.parse_mode,
-                   'reply_markup', CASE WHEN b.buttons IS NOT NULL
-                                   THEN jsonb_build_object('inline_keyboard', b.buttons) END
-               )),
+        SELECT a.telegram_id, 'sendMessage', {payload},
                'broadcast:' || b.id || ':' || a.telegram_id, b.id
         FROM audience a CROSS JOIN broadcasts b WHERE b.id = :id
         ON CONFLICT (idempotency_key) DO NOTHING
@@ -77,7 +73,7 @@ _EXPAND_BATCH = text(
     SELECT (SELECT count(*) FROM audience) AS scanned,
            (SELECT max(telegram_id) FROM audience) AS last_id,
            (SELECT count(*) FROM inserted) AS inserted
-    """
+    """.replace("{payload}", BROADCAST_PAYLOAD_SQL)
 )
 _ADVANCE = text(
     """

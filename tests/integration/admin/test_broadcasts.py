@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.integration.admin import factories as f
-from tgadmin.panel.models import AdminAuditLog, Broadcast, TelegramUser, UserTag
+from tgadmin.panel.models import AdminAuditLog, Broadcast, OutboxMessage, TelegramUser, UserTag
 
 
 @pytest.fixture
@@ -369,3 +369,28 @@ def test_operators_tag_users_from_the_list(audience: None) -> None:
     client.post(url, {"action": "remove_tag", "tag": "vip", "_selected_action": [user.pk]})
     assert not UserTag.objects.filter(user=user).exists()
     assert AdminAuditLog.objects.filter(action="tag", object_id=str(user.pk)).exists()
+
+
+def test_a_test_send_queues_the_exact_broadcast_for_one_chat(audience: None) -> None:
+    client = f.client_for(f.staff("admins"))
+    client.post(
+        reverse("admin:panel_broadcast_add"),
+        {**FORM, "title": "T", "text": "<i>x</i>", "buttons_text": "Go https://e.com"},
+    )
+    broadcast = Broadcast.objects.get(title="T")
+    url = reverse("admin:panel_broadcast_test_send", args=[broadcast.pk])
+    for bad in ("", "abc", "²", "9" * 30):
+        page = client.post(url, {"chat_id": bad}, follow=True).content.decode()
+        assert "A test goes to a Telegram id" in page, bad
+    assert not OutboxMessage.objects.exists()
+    client.post(url, {"chat_id": "777"})
+    [row] = OutboxMessage.objects.all()
+    assert (row.chat_id, row.broadcast_id, row.status) == (777, None, "pending")
+    assert row.payload == {
+        "text": "<i>x</i>",
+        "parse_mode": "HTML",
+        "reply_markup": {"inline_keyboard": [[{"text": "Go", "url": "https://e.com"}]]},
+    }
+    assert Broadcast.objects.get(pk=broadcast.pk).status == "draft"  # a test starts nothing
+    operator = f.client_for(f.staff("operators"))
+    assert operator.post(url, {"chat_id": "777"}).status_code == 403

@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -102,20 +103,43 @@ def test_log_in_reply_and_broadcast(panel: Panel) -> None:
                 panel.db_url, "SELECT chat_id, method, payload->>'text', status FROM outbox"
             ) == [(501, "sendMessage", "Sorry! It arrives tomorrow.", "pending")]
 
-            # Compose a broadcast: live preview and recipient count.
+            # Compose a broadcast: formatting checked and previewed live, a button, the count.
             page.goto(f"{panel.url}/admin/panel/broadcast/add/")
             page.fill("#id_title", "Spring news")
+            page.fill("#id_text", "Hello <b>friends</b> <sale>")
+            expect(page.locator("#tg-problems")).to_contain_text(
+                "<sale>: Telegram does not know this tag"
+            )
             page.fill("#id_text", "Hello <b>friends</b>")
-            expect(page.locator("#tg-preview")).to_have_text("Hello <b>friends</b>")
+            # The preview shows Telegram's formatting (rendered by the panel, never raw).
+            expect(page.locator("#tg-preview")).to_have_text("Hello friends")
+            expect(page.locator("#tg-preview b")).to_have_text("friends")
+            expect(page.locator("#tg-problems li")).to_have_count(0)
+            page.fill("#id_buttons_text", "Shop https://shop.example.com")
+            expect(page.locator("#tg-keyboard .tg-button")).to_have_text("Shop")
             expect(page.locator("#tg-recipients")).to_have_text("3")
             page.select_option("#id_audience_language", "en")
             expect(page.locator("#tg-recipients")).to_have_text("2")
+            page.screenshot(path=str(ARTIFACTS / "admin-broadcast-compose.png"), full_page=True)
             page.click("input[name=_continue]")
             expect(page.locator("ul.messagelist")).to_contain_text("was added successfully")
 
-            # Start it; the progress refreshes as the dispatcher sends.
-            page.click("button[value=start]")
+            # A test to the admin's own Telegram id first.
+            page.fill("input[name=chat_id]", "501")
+            page.click(".tg-test-send button")
+            expect(page.locator("ul.messagelist")).to_contain_text("Test queued for 501")
+
+            # Start now: the browser asks first, with the number of recipients.
+            asked: list[str] = []
+
+            def answer(dialog: Any) -> None:
+                asked.append(dialog.message)
+                dialog.accept()
+
+            page.once("dialog", answer)
+            page.click("input.tg-start")
             expect(page.locator("ul.messagelist")).to_contain_text("Start: 1 broadcast(s).")
+            assert asked == ["Send this broadcast to 2 users?"]
             expect(page.locator(".field-status .readonly")).to_have_text("running")
             expect(page.locator(".tg-n-total")).to_have_text("0")
 

@@ -145,20 +145,33 @@ def test_broadcast_from_the_panel_reaches_subscribers(stack: Stack) -> None:
     stack.submit(
         reverse("admin:panel_broadcast_add"),
         title="Spring news",
-        text="Our spring sale starts today",
+        text="Our <b>spring sale</b> starts today",
+        buttons_text="Shop https://shop.example.com",
         audience_language="",
         scheduled_at_0="",
         scheduled_at_1="",
     )
     broadcast_id = int(stack.query("SELECT id FROM broadcasts WHERE title = 'Spring news'")[0][0])
     change = reverse("admin:panel_broadcast_change", args=[broadcast_id])
+
+    # A test to the admin's own Telegram id (8814, not a subscriber) before anyone else gets it.
+    test_send = reverse("admin:panel_broadcast_test_send", args=[broadcast_id])
+    sent = stack.panel.post(
+        test_send, data={**form_data(stack.panel.get(change).text), "chat_id": "8814"}
+    )
+    assert sent.status_code == 302, sent.text[:2000]
+    # The sandbox keeps the text as sent, with its formatting (parse_mode HTML, checked there).
+    wait_for_text(stack.user, 8814, "Our <b>spring sale</b> starts today", timeout=30)
+    assert all(
+        "spring sale" not in t for user_id in subscribers for t in stack.user.texts_to(user_id)
+    )
     start = reverse("admin:panel_broadcast_transition", args=[broadcast_id, "start"])
     page = stack.panel.get(change)
     response = stack.panel.post(start, data=form_data(page.text))
     assert response.status_code == 302, response.text[:2000]
 
     for user_id in subscribers:
-        wait_for_text(stack.user, user_id, "Our spring sale starts today", timeout=30)
+        wait_for_text(stack.user, user_id, "Our <b>spring sale</b> starts today", timeout=30)
     progress_url = reverse("admin:panel_broadcast_progress", args=[broadcast_id])
     progress = wait_until(
         lambda: (p := stack.panel.get(progress_url).json())["status"] == "done" and p,
@@ -167,4 +180,7 @@ def test_broadcast_from_the_panel_reaches_subscribers(stack: Stack) -> None:
     )
     assert progress["sent"] == 3
     assert progress["pending"] == 0
-    assert all("spring sale" not in t for t in stack.user.texts_to(8814))
+    # The test was the admin's only copy: the broadcast itself went to subscribers alone.
+    assert [t for t in stack.user.texts_to(8814) if "spring sale" in t] == [
+        "Our <b>spring sale</b> starts today"
+    ]

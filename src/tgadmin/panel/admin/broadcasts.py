@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from tgadmin.panel import audit
-from tgadmin.panel.admin.base import AuditedAdmin
+from tgadmin.panel.admin.base import MAX_BIGINT, TELEGRAM_ID, AuditedAdmin
 from tgadmin.panel.broadcast_control import (
     ALLOWED_FROM,
     Segment,
     Transition,
     apply,
     audience_count,
+    test_send,
 )
 from tgadmin.panel.models import Broadcast
 from tgbot.telegram_html import MESSAGE_LIMIT, preview_html, problems, url_problem
@@ -157,7 +158,7 @@ class BroadcastForm(forms.ModelForm[Broadcast]):
     """Text in Telegram's HTML, checked as Telegram would; URL buttons as plain lines."""
 
     buttons_text = forms.CharField(
-        label=_("buttons"),
+        label=_("Buttons"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         help_text=BUTTONS_HELP,
@@ -166,12 +167,15 @@ class BroadcastForm(forms.ModelForm[Broadcast]):
     class Meta:
         model = Broadcast
         fields = ("title", "text", *AUDIENCE, "scheduled_at")
+        # Django renders help texts as HTML: the tags are written as entities to show as typed.
         help_texts = {
             "text": _(
-                "Telegram's HTML: <b>bold</b>, <i>italic</i>, <u>underline</u>, <s>strike</s>, "
-                '<tg-spoiler>spoiler</tg-spoiler>, <a href="https://...">link</a>, '
-                "<code>code</code>, <pre>block</pre>, <blockquote>quote</blockquote>. "
-                "Write &lt; &gt; &amp; for the characters themselves."
+                "Telegram's HTML: &lt;b&gt;bold&lt;/b&gt;, &lt;i&gt;italic&lt;/i&gt;, "
+                "&lt;u&gt;underline&lt;/u&gt;, &lt;s&gt;strike&lt;/s&gt;, "
+                "&lt;tg-spoiler&gt;spoiler&lt;/tg-spoiler&gt;, "
+                '&lt;a href="https://..."&gt;link&lt;/a&gt;, &lt;code&gt;code&lt;/code&gt;, '
+                "&lt;pre&gt;block&lt;/pre&gt;, &lt;blockquote&gt;quote&lt;/blockquote&gt;. "
+                "Write &amp;lt; &amp;gt; &amp;amp; for the characters themselves."
             )
         }
 
@@ -350,6 +354,11 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
                 name="panel_broadcast_progress",
             ),
             path(
+                "<int:object_id>/test-send/",
+                view(require_POST(self.test_send_view)),
+                name="panel_broadcast_test_send",
+            ),
+            path(
                 "<int:object_id>/transition/<str:which>/",
                 view(require_POST(self.transition_view)),
                 name="panel_broadcast_transition",
@@ -393,6 +402,32 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
             raise PermissionDenied
         return JsonResponse(progress(get_object_or_404(Broadcast, pk=object_id)))
 
+    def test_send_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """ "Send a test": the exact broadcast to one Telegram id, through the outbox."""
+        if not self.has_control_permission(request):
+            raise PermissionDenied
+        broadcast = get_object_or_404(Broadcast, pk=object_id)
+        back = HttpResponseRedirect(reverse("admin:panel_broadcast_change", args=[object_id]))
+        raw = (request.POST.get("chat_id") or "").strip()
+        if not TELEGRAM_ID.fullmatch(raw) or not 0 < abs(int(raw)) <= MAX_BIGINT:
+            self.message_user(
+                request,
+                gettext("A test goes to a Telegram id (digits; a group's starts with -)."),
+                messages.ERROR,
+            )
+            return back
+        chat_id = int(raw)
+        test_send(broadcast, chat_id)
+        request.session["broadcast_test_chat_id"] = chat_id  # offered again next time
+        audit.record_for(request.user, "test_send", broadcast, {"chat_id": chat_id})
+        self.message_user(
+            request,
+            gettext("Test queued for %(chat)d: it arrives as the recipients will see it.")
+            % {"chat": chat_id},
+            messages.SUCCESS,
+        )
+        return back
+
     def transition_view(self, request: HttpRequest, object_id: int, which: str) -> HttpResponse:
         if not self.has_control_permission(request):
             raise PermissionDenied
@@ -427,6 +462,9 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
                         }
                     )
         context["transition_buttons"] = buttons
+        if obj is not None and self.has_control_permission(request):
+            context["test_send_url"] = reverse("admin:panel_broadcast_test_send", args=[obj.pk])
+            context["test_chat_id"] = request.session.get("broadcast_test_chat_id", "")
         if (obj is None or obj.status == Broadcast.Status.DRAFT) and self.has_control_permission(
             request
         ):
