@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +60,22 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Kept by the database (trigger messages_track_conversation) from every message insert.
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
+    last_message_direction = models.CharField(max_length=3, null=True, blank=True)
+    last_message_content_type = models.CharField(max_length=32, null=True, blank=True)
+    last_message_preview = models.CharField(max_length=200, null=True, blank=True)
+    unread_count = models.IntegerField(_("unread"), default=0)
+    assigned_admin = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
 
     class Meta:
         managed = False
@@ -97,6 +114,49 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} #{self.pk}"
+
+
+class ConversationNote(models.Model):
+    """An operator's internal note on a conversation: never sent to the user."""
+
+    id = models.BigAutoField(primary_key=True)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.DO_NOTHING, related_name="notes"
+    )
+    author_admin_id = models.IntegerField(null=True, blank=True)
+    author_admin_username = models.CharField(_("author"), max_length=150)
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        managed = False
+        db_table = "conversation_notes"
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+
+    def __str__(self) -> str:
+        return f"note #{self.pk}"
+
+
+class CannedAnswer(models.Model):
+    """A ready reply; ``{name}`` becomes the user's first name."""
+
+    id = models.BigAutoField(primary_key=True)
+    title = models.CharField(_("title"), max_length=100)
+    language = models.CharField(_("language"), max_length=8, choices=LANGUAGES)
+    body = models.TextField(_("text"), help_text=_("{name} is replaced by the user's first name."))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        managed = False
+        db_table = "canned_answers"
+        verbose_name = _("canned answer")
+        verbose_name_plural = _("canned answers")
+        unique_together = [("title", "language")]
+        ordering = ("title", "language")
+
+    def __str__(self) -> str:
+        return f"{self.title} [{self.language}]"
 
 
 class BotText(models.Model):

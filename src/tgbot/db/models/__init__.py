@@ -4,9 +4,12 @@ from tgbot.db.models.audit import AdminAuditLog
 from tgbot.db.models.base import Base
 from tgbot.db.models.broadcasts import BROADCAST_STATUSES, Broadcast
 from tgbot.db.models.conversations import (
+    CANNED_ANSWER_LANGUAGES,
     CONVERSATION_STATUSES,
     MESSAGE_DIRECTIONS,
+    CannedAnswer,
     Conversation,
+    ConversationNote,
     Message,
 )
 from tgbot.db.models.outbox import OUTBOX_STATUSES, OutboxMessage
@@ -16,6 +19,7 @@ from tgbot.db.models.users import TelegramUser
 
 __all__ = [
     "BROADCAST_STATUSES",
+    "CANNED_ANSWER_LANGUAGES",
     "CONVERSATION_STATUSES",
     "MESSAGE_DIRECTIONS",
     "OUTBOX_STATUSES",
@@ -23,7 +27,9 @@ __all__ = [
     "Base",
     "BotText",
     "Broadcast",
+    "CannedAnswer",
     "Conversation",
+    "ConversationNote",
     "Message",
     "OutboxMessage",
     "ProcessedUpdate",
