@@ -35,6 +35,11 @@ READY = Gauge(
     "evaluated on every /metrics request",
     multiprocess_mode="livemostrecent",
 )
+FIRST_RESPONSE = Histogram(
+    "tgadmin_inbox_first_response_seconds",
+    "Time from a user's first unanswered message to an operator's reply.",
+    buckets=(30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400),
+)
 METHODS = {"GET", "POST", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 

@@ -38,7 +38,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-LOCAL_APPS = ["tgadmin.panel"]
+LOCAL_APPS = ["tgadmin.panel", "tgadmin.panel.inbox"]
 # Local apps first: their templates override the admin's.
 INSTALLED_APPS = LOCAL_APPS + DJANGO_APPS
 
