@@ -111,6 +111,7 @@ app.kubernetes.io/part-of: tgbot
 - {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/database-url}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: SECRET_KEY_FILE, value: /run/secrets/tgbot/django-secret-key}
+- {name: TELEGRAM_API_BASE, value: {{ include "tgbot.telegramApiBase" . | quote }}}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}

@@ -131,6 +131,10 @@ if ENV.behind_tls:
 
 PROMETHEUS_MULTIPROC_DIR = ENV.prometheus_multiproc_dir
 
+# --- the inbox's media proxy (tgadmin.panel.inbox.media) -------------------------------------
+TELEGRAM_BOT_TOKEN = ENV.telegram_bot_token.get_secret_value() if ENV.telegram_bot_token else None
+TELEGRAM_API_BASE = str(ENV.telegram_api_base).rstrip("/")
+
 # --- logging: never message texts ----------------------------------------------------------
 # Configured once at the process edge (tgadmin.cli, tgadmin.gunicorn_conf): JSON lines on stdout
 # in the bot's shape (tgbot.observability). Django must not replace that with its own.

@@ -12,6 +12,7 @@ app_name = "inbox"
 urlpatterns = [
     path("", admin.site.admin_view(views.inbox), name="index"),
     path("list", admin.site.admin_view(views.inbox_list), name="list"),
+    path("media/<int:message_id>", admin.site.admin_view(views.media_file), name="media"),
     path(
         "<int:conversation_id>/",
         admin.site.admin_view(views.conversation_page),

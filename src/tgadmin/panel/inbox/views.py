@@ -22,8 +22,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tgadmin.panel.inbox import actions, queries
-from tgadmin.panel.models import Conversation
+from tgadmin.panel.inbox import actions, media, queries
+from tgadmin.panel.models import Conversation, Message
 
 REPLY_MAX_LENGTH = 4096  # Telegram's limit for one text message
 NOTE_MAX_LENGTH = 4000
@@ -298,3 +298,24 @@ def reopen(request: HttpRequest, conversation_id: int) -> HttpResponse:
     except actions.ActionRefused as exc:
         return _answer(request, conversation_id, error=str(exc))
     return _answer(request, conversation_id, notice=gettext("Conversation reopened."))
+
+
+INLINE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+
+
+@require_GET
+def media_file(request: HttpRequest, message_id: int) -> HttpResponse:
+    """A message's photo or file, fetched from Telegram by the server (the token stays here)."""
+    _require(request, "panel.view_conversation")
+    message = get_object_or_404(Message, pk=message_id, file_id__isnull=False)
+    assert message.file_id is not None
+    try:
+        found = media.fetch(message.file_id)
+    except media.MediaUnavailable as exc:
+        return HttpResponse(str(exc), status=502, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(found.data, content_type=found.content_type)
+    name = found.file_path.rsplit("/", 1)[-1]
+    disposition = "inline" if found.content_type in INLINE_TYPES else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
