@@ -27,6 +27,7 @@ from tests.support.sandbox import (
 )
 from tests.support.services import psycopg_url
 from tests.support.waiting import wait_until
+from tgbot.sandbox.files import placeholder_png
 
 PASSWORD = "inbox-Day-pw-4"
 ALICE, BOB = 8901, 8902
@@ -37,11 +38,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+RECEIPT = {"name": "receipt.png", "mimeType": "image/png", "buffer": placeholder_png(size=40)}
+
+
 @dataclass
 class Stack:
     url: str
     user: SandboxClient
     db_url: str
+    sandbox_url: str
 
     def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
         with psycopg.connect(psycopg_url(self.db_url)) as conn:
@@ -57,12 +62,13 @@ def stack(
     tmp_path: Path,
 ) -> Iterator[Stack]:
     env = prepared_panel_env(fresh_db_url, static_root, username="lead", password=PASSWORD)
+    env.update(TELEGRAM_BOT_TOKEN=sandbox.token, TELEGRAM_API_BASE=sandbox.base_url)
     bot = start_bot(tmp_path, fresh_db_url, clean_redis, sandbox)
     dispatchers = Launcher(fresh_db_url, clean_redis, sandbox.base_url, sandbox.token, tmp_path)
     dispatchers(OUTBOX_GLOBAL_RATE=100)
     try:
         with running_panel(env, tmp_path / "gunicorn.log") as url:
-            yield Stack(url, SandboxClient(sandbox.base_url), fresh_db_url)
+            yield Stack(url, SandboxClient(sandbox.base_url), fresh_db_url, sandbox.base_url)
     finally:
         dispatchers.stop_all()
         bot.process.stop()
@@ -121,8 +127,28 @@ def test_the_operators_day(stack: Stack, browser: Any) -> None:
     # Bob, then Alice write; each shows within 2 s, without a reload, the oldest wait on top.
     stack.user.message(BOB, "Can I change my address?", first_name="Bob", wait=True)
     expect(page.locator("tr.inbox-row")).to_have_count(1, timeout=LIVE_MS)
-    stack.user.message(ALICE, "My parcel is late", first_name="Alice", username="alice", wait=True)
-    stack.user.message(ALICE, "the receipt", first_name="Alice", photo=True, wait=True)
+    # Alice writes in the sandbox's chat page, with a photo of her receipt.
+    chat = page.context.new_page()
+    chat.goto(f"{stack.sandbox_url}/")
+    chat.fill("#user-id", str(ALICE))
+    chat.fill("#first-name", "Alice")
+    chat.click("#use-user")
+    chat.fill("#text", "My parcel is late")
+    chat.press("#text", "Enter")
+    expect(chat.locator(".msg.user")).to_have_count(1)
+    chat.fill("#text", "")
+    chat.press("#text", "Enter")
+    expect(chat.locator("#composer-error")).to_have_text("Write a message or attach a file.")
+    chat.fill("#text", "the receipt")
+    chat.set_input_files("#file", files=[RECEIPT])
+    chat.click("#send")
+    expect(chat.locator(".msg.user img")).to_have_count(1)
+    wait_until(
+        lambda: chat.evaluate("document.querySelector('.msg.user img').naturalWidth") > 0,
+        timeout=10,
+        what="the photo to show in the sandbox chat",
+    )
+    shot(chat, "0-sandbox-chat")
     rows = page.locator("tr.inbox-row")
     expect(rows).to_have_count(2, timeout=LIVE_MS)
     expect(rows.nth(0).locator(".inbox-user a")).to_have_text("Bob")
@@ -142,8 +168,12 @@ def test_the_operators_day(stack: Stack, browser: Any) -> None:
 
     # The conversation reads like a chat; a note stays internal.
     expect(page.locator(".bubble.incoming")).to_have_count(2)
-    expect(page.locator(".bubble.incoming").last).to_contain_text("[photo]")
     expect(page.locator(".bubble.incoming").last).to_contain_text("the receipt")
+    wait_until(
+        lambda: page.evaluate("document.querySelector('img.bubble-photo').naturalWidth") == 40,
+        timeout=10,
+        what="the photo to load through the panel",
+    )
     page.fill("#note-text", "Checked: the parcel is at the warehouse.")
     page.click("#note-add")
     expect(page.locator(".bubble.note")).to_contain_text("Checked: the parcel is at the warehouse.")
