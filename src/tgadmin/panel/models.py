@@ -256,6 +256,13 @@ class OutboxMessage(models.Model):
         Message, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="outbox_rows"
     )
     telegram_message_id = models.BigIntegerField(null=True, blank=True)
+    upload = models.ForeignKey(
+        "OutboxUpload",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="outbox_rows",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -267,6 +274,25 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} #{self.pk}"
+
+
+class OutboxUpload(models.Model):
+    """A file attached to a reply: uploaded to Telegram once, then sent by its file_id."""
+
+    id = models.BigAutoField(primary_key=True)
+    data = models.BinaryField(null=True, blank=True)
+    file_name = models.CharField(max_length=255)
+    mime_type = models.CharField(max_length=100)
+    size = models.IntegerField()
+    file_id = models.CharField(max_length=256, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        managed = False
+        db_table = "outbox_uploads"
+
+    def __str__(self) -> str:
+        return self.file_name
 
 
 class ProcessedUpdate(models.Model):

@@ -46,7 +46,7 @@ def test_readyz_accepts_a_newer_bot_schema_after_a_rollback(db: None) -> None:
 def test_readyz_when_django_migrations_are_missing(db: None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "DELETE FROM django_migrations WHERE app = 'panel' AND name = '0004_inbox_roles'"
+            "DELETE FROM django_migrations WHERE app = 'panel' AND name = '0005_outbox_uploads'"
         )
     response = Client().get("/readyz")
     assert response.status_code == 503

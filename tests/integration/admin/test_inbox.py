@@ -219,3 +219,57 @@ def test_operators_use_the_inbox_but_not_settings_or_users(db: None) -> None:
     anonymous = Client().get(reverse("inbox:index"))
     assert anonymous.status_code == 302
     assert "/login/" in anonymous["Location"]
+
+
+def post_file(
+    client: Client, conv: Conversation, name: str, data: bytes, mime: str, text: str = ""
+) -> dict[str, object]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(name, data, content_type=mime)
+    response = client.post(
+        reverse("inbox:reply", args=[conv.pk]),
+        {"text": text, "seen": "0", "attachment": upload},
+        **SCRIPT,
+    )
+    answer: dict[str, object] = json.loads(response.content)
+    return answer
+
+
+def test_a_file_reply_is_stored_once_for_the_dispatcher(db: None) -> None:
+    conv = f.conversation()
+    said(conv, "send me the invoice", 2)
+    client = f.client_for(f.staff("operators"))
+    pdf = b"%PDF-1.4 invoice"
+    first = post_file(client, conv, "invoice.pdf", pdf, "application/pdf", "Here it is")
+    again = post_file(client, conv, "invoice.pdf", pdf, "application/pdf", "Here it is")
+    photo = post_file(client, conv, "shot.png", b"\x89PNG....", "image/png")
+    assert first["duplicate"] is False
+    assert again["duplicate"] is True
+    assert photo["ok"] is True
+    rows = list(OutboxMessage.objects.order_by("id").select_related("upload", "message"))
+    assert [(r.method, r.payload) for r in rows] == [
+        ("sendDocument", {"caption": "Here it is"}),
+        ("sendPhoto", {}),
+    ]
+    assert rows[0].upload is not None
+    assert bytes(rows[0].upload.data) == pdf
+    assert (rows[0].upload.file_name, rows[0].upload.size) == ("invoice.pdf", len(pdf))
+    assert rows[0].message is not None
+    assert (rows[0].message.content_type, rows[0].message.text) == ("document", "Here it is")
+
+
+def test_bad_files_are_refused_with_a_reason_and_nothing_stored(db: None) -> None:
+    conv = f.conversation()
+    said(conv, "hi", 1)
+    client = f.client_for(f.staff("operators"))
+    empty = post_file(client, conv, "notes.txt", b"", "text/plain")
+    assert empty["error"] == "The file notes.txt is empty."
+    exe = post_file(client, conv, "tool.exe", b"MZ", "application/octet-stream")
+    assert str(exe["error"]).startswith("tool.exe: this kind of file cannot be sent (allowed: ")
+    big = post_file(client, conv, "scan.pdf", b"x" * (50 * 1024 * 1024 + 1), "application/pdf")
+    assert big["error"] == "scan.pdf is 50.0 MB; Telegram lets a bot send files up to 50 MB."
+    caption = post_file(client, conv, "a.pdf", b"%PDF", "application/pdf", "c" * 1025)
+    assert caption["error"] == "A caption is at most 1024 characters (it has 1025)."
+    assert not OutboxMessage.objects.exists()
+    assert not Message.objects.filter(direction="out").exists()

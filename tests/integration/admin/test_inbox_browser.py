@@ -38,6 +38,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+TERMS = {"name": "terms.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 terms\n" * 50}
 RECEIPT = {"name": "receipt.png", "mimeType": "image/png", "buffer": placeholder_png(size=40)}
 
 
@@ -183,13 +184,30 @@ def test_the_operators_day(stack: Stack, browser: Any) -> None:
     expect(page.locator("#reply-text")).to_have_value(
         "Hello, Alice! Your parcel leaves the warehouse today."
     )
+    # With the delivery terms attached: one reply, the text its caption, uploaded once.
+    page.set_input_files("#reply-file", files=[TERMS])
     page.press("#reply-text", "Enter")
     outgoing = page.locator(".bubble.outgoing")
     expect(outgoing).to_have_count(1)
     expect(page.locator("#reply-text")).to_have_value("")
-    wait_for_text(stack.user, ALICE, "Your parcel leaves the warehouse today.", timeout=30)
+    calls = wait_until(
+        lambda: [c for c in stack.user.sent(ALICE, "sendDocument") if c["ok"]],
+        timeout=30,
+        what="the document to reach Alice",
+    )
     expect(outgoing.locator(".delivery")).to_have_text("sent", timeout=15_000)
+    assert len(calls) == 1
+    assert calls[0]["params"]["caption"] == "Hello, Alice! Your parcel leaves the warehouse today."
+    assert calls[0]["result"]["document"]["file_name"] == "terms.pdf"
+    expect(outgoing.locator("a.bubble-file")).to_have_text("download document", timeout=5_000)
+    assert stack.query("SELECT data IS NULL, file_id IS NOT NULL FROM outbox_uploads") == [
+        (True, True)
+    ]
     shot(page, "2-conversation")
+    # Alice sees the document in her chat.
+    chat.reload()
+    expect(chat.locator(".msg.bot a")).to_have_text("terms.pdf")
+    shot(chat, "4-sandbox-chat-reply")
 
     # An empty reply is refused next to the box, nothing sent.
     page.press("#reply-text", "Enter")

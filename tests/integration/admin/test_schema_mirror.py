@@ -21,6 +21,7 @@ BOT_TABLES = {
     "admin_audit_log",
     "conversation_notes",
     "canned_answers",
+    "outbox_uploads",
 }
 
 

@@ -18,8 +18,16 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from tgadmin.panel import audit
+from tgadmin.panel.inbox.attachments import Attachment
 from tgadmin.panel.metrics import FIRST_RESPONSE
-from tgadmin.panel.models import BotText, Conversation, ConversationNote, Message, OutboxMessage
+from tgadmin.panel.models import (
+    BotText,
+    Conversation,
+    ConversationNote,
+    Message,
+    OutboxMessage,
+    OutboxUpload,
+)
 from tgbot.texts_defaults import DEFAULT_TEXTS
 
 CLOSING_TEXT_KEY = "conversation_closed"
@@ -35,28 +43,54 @@ class Queued:
     duplicate: bool  # the same reply was already queued: nothing new was sent
 
 
-def reply_key(conversation_id: int, seen_message_id: int, text: str) -> str:
-    digest = hashlib.sha256(text.encode()).hexdigest()[:40]
-    return f"inbox-reply:{conversation_id}:{seen_message_id}:{digest}"
+def reply_key(
+    conversation_id: int, seen_message_id: int, text: str, attachment: Attachment | None = None
+) -> str:
+    digest = hashlib.sha256(text.encode())
+    if attachment is not None:
+        digest.update(b"\0" + attachment.file_name.encode() + b"\0" + attachment.data)
+    return f"inbox-reply:{conversation_id}:{seen_message_id}:{digest.hexdigest()[:40]}"
 
 
-def _queue(conversation: Conversation, text: str, author: AbstractBaseUser, key: str) -> Message:
+def _queue(
+    conversation: Conversation,
+    text: str,
+    author: AbstractBaseUser,
+    key: str,
+    attachment: Attachment | None = None,
+) -> Message:
+    """The ``out`` message and its outbox row; a file is stored once, for the dispatcher to
+    upload (outbox_uploads)."""
     now = timezone.now()
     message = Message.objects.create(
         conversation=conversation,
         direction=Message.Direction.OUT,
-        content_type="text",
-        text=text,
+        content_type=attachment.content_type if attachment else "text",
+        text=text or None,
         author_admin_id=author.pk,
         author_admin_username=author.get_username()[:150],
         created_at=now,
     )
+    upload = None
+    if attachment is not None:
+        upload = OutboxUpload.objects.create(
+            data=attachment.data,
+            file_name=attachment.file_name,
+            mime_type=attachment.mime_type,
+            size=len(attachment.data),
+            created_at=now,
+        )
+    if attachment is not None:
+        method, payload = attachment.method, ({"caption": text} if text else {})
+    else:
+        method, payload = "sendMessage", {"text": text}
     OutboxMessage.objects.create(
         chat_id=conversation.user_id,
-        method="sendMessage",
-        payload={"text": text},
+        method=method,
+        payload=payload,
         idempotency_key=key,
         message=message,
+        upload=upload,
         next_attempt_at=now,
         created_at=now,
     )
@@ -65,14 +99,20 @@ def _queue(conversation: Conversation, text: str, author: AbstractBaseUser, key:
 
 
 def reply(
-    *, conversation: Conversation, text: str, seen_message_id: int, author: AbstractBaseUser
+    *,
+    conversation: Conversation,
+    text: str,
+    seen_message_id: int,
+    author: AbstractBaseUser,
+    attachment: Attachment | None = None,
 ) -> Queued:
-    """Queue ``text`` for the user, once for the same (conversation, seen message, text)."""
-    key = reply_key(conversation.pk, seen_message_id, text)
+    """Queue ``text`` (and a file) for the user, once for the same conversation, seen message,
+    text and file."""
+    key = reply_key(conversation.pk, seen_message_id, text, attachment)
     waiting_since = conversation.waiting_since
     try:
         with transaction.atomic():
-            message = _queue(conversation, text, author, key)
+            message = _queue(conversation, text, author, key, attachment)
             audit.record_for(author, "reply", conversation, {"message_id": message.pk})
     except IntegrityError:
         existing = OutboxMessage.objects.filter(idempotency_key=key).first()

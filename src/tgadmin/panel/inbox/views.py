@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tgadmin.panel.inbox import actions, media, queries
+from tgadmin.panel.inbox import actions, attachments, media, queries
 from tgadmin.panel.models import Conversation, Message
 
 REPLY_MAX_LENGTH = 4096  # Telegram's limit for one text message
@@ -31,16 +31,39 @@ WAITING_HEADER = "X-Inbox-Waiting"
 
 
 class ReplyForm(forms.Form):
+    """A text, or a file with an optional caption."""
+
     text = forms.CharField(
+        required=False,
         max_length=REPLY_MAX_LENGTH,
         error_messages={
-            "required": _("Write a reply first."),
             "max_length": _(
                 "A reply is at most %(limit_value)d characters (it has %(show_value)d)."
             ),
         },
     )
+    attachment = forms.FileField(required=False, allow_empty_file=True)
     seen = forms.IntegerField(min_value=0)
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        if "text" not in data:  # too long: its own error says so
+            return data
+        text, upload = data["text"], data.get("attachment")
+        if upload is None:
+            if not text:
+                raise forms.ValidationError(_("Write a reply first."))
+            return data
+        try:
+            data["attachment"] = attachments.read_attachment(upload)
+        except attachments.AttachmentRefused as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if len(text) > attachments.MAX_CAPTION:
+            raise forms.ValidationError(
+                _("A caption is at most %(limit)d characters (it has %(n)d).")
+                % {"limit": attachments.MAX_CAPTION, "n": len(text)}
+            )
+        return data
 
 
 class NoteForm(forms.Form):
@@ -215,7 +238,7 @@ def _open_conversation(conversation_id: int) -> Conversation:
 def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
     _require(request, "panel.reply_conversation")
     conversation = _open_conversation(conversation_id)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _answer(request, conversation_id, error=_form_error(form))
     if conversation.status != Conversation.Status.OPEN:
@@ -227,6 +250,7 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
         text=form.cleaned_data["text"],
         seen_message_id=form.cleaned_data["seen"],
         author=_user(request),
+        attachment=form.cleaned_data.get("attachment"),
     )
     notice = (
         gettext("This reply was already sent; it was not sent again.") if queued.duplicate else None

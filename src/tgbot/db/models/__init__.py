@@ -12,7 +12,7 @@ from tgbot.db.models.conversations import (
     ConversationNote,
     Message,
 )
-from tgbot.db.models.outbox import OUTBOX_STATUSES, OutboxMessage
+from tgbot.db.models.outbox import OUTBOX_STATUSES, OutboxMessage, OutboxUpload
 from tgbot.db.models.texts import BotText
 from tgbot.db.models.updates import ProcessedUpdate
 from tgbot.db.models.users import TelegramUser
@@ -32,6 +32,7 @@ __all__ = [
     "ConversationNote",
     "Message",
     "OutboxMessage",
+    "OutboxUpload",
     "ProcessedUpdate",
     "TelegramUser",
 ]

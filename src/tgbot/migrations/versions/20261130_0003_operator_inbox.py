@@ -1,5 +1,5 @@
 """operator inbox: waiting state, last message and unread count on conversations, assignment,
-internal notes, canned answers
+internal notes, canned answers, files operators attach to replies
 
 Revision ID: 0003
 Revises: 0002
@@ -143,6 +143,49 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_canned_answers")),
         sa.UniqueConstraint("title", "language", name=op.f("uq_canned_answers_title_language")),
     )
+    op.create_table(
+        "outbox_uploads",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "data",
+            sa.LargeBinary(),
+            nullable=True,
+            comment="The file until Telegram has it (then file_id is set and this is NULL)",
+        ),
+        sa.Column("file_name", sa.String(length=255), nullable=False),
+        sa.Column("mime_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column(
+            "file_id",
+            sa.String(length=256),
+            nullable=True,
+            comment="Telegram's file_id after the first upload; later sends use it",
+        ),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_uploads")),
+    )
+    op.add_column(
+        "outbox",
+        sa.Column(
+            "upload_id",
+            sa.BigInteger(),
+            nullable=True,
+            comment="The file this row sends (sendPhoto/sendDocument), uploaded once",
+        ),
+    )
+    op.create_foreign_key(
+        op.f("fk_outbox_upload_id_outbox_uploads"),
+        "outbox",
+        "outbox_uploads",
+        ["upload_id"],
+        ["id"],
+        ondelete="SET NULL",
+    )
     op.execute(
         """
         CREATE FUNCTION messages_track_conversation() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -219,6 +262,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS messages_track_conversation ON messages")
     op.execute("DROP FUNCTION IF EXISTS messages_track_conversation()")
+    op.drop_constraint(op.f("fk_outbox_upload_id_outbox_uploads"), "outbox", type_="foreignkey")
+    op.drop_column("outbox", "upload_id")
+    op.drop_table("outbox_uploads")
     op.drop_table("canned_answers")
     op.drop_index("ix_conversation_notes_conversation_created", table_name="conversation_notes")
     op.drop_table("conversation_notes")

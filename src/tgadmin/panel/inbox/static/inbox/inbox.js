@@ -114,7 +114,7 @@
           box.textContent = answer.notice || "";
           box.classList.toggle("notice", Boolean(answer.notice));
           if (form.dataset.reset) {
-            form.querySelectorAll("textarea").forEach((t) => { t.value = ""; });
+            form.querySelectorAll("textarea, input[type=file]").forEach((t) => { t.value = ""; });
           }
           const seen = form.querySelector("input[name=seen]");
           if (seen && answer.message_id) seen.value = answer.message_id;
