@@ -132,6 +132,13 @@ class AdminSettings(FileSecretsSettings, LoggingSettings):
         description="Bot API base URL for the media proxy; the sandbox's URL in development.",
     )
 
+    inbox_reply_target_seconds: int = Field(
+        default=900,
+        ge=60,
+        description="Reply-time target: the alert TgadminInboxReplyTargetMissed fires when a user "
+        "has waited longer (exposed as tgadmin_inbox_reply_target_seconds).",
+    )
+
     prometheus_multiproc_dir: Path | None = Field(
         default=None,
         description="prometheus-client's multiprocess directory; set it with several workers.",

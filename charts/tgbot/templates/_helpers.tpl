@@ -112,6 +112,7 @@ app.kubernetes.io/part-of: tgbot
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: SECRET_KEY_FILE, value: /run/secrets/tgbot/django-secret-key}
 - {name: TELEGRAM_API_BASE, value: {{ include "tgbot.telegramApiBase" . | quote }}}
+- {name: INBOX_REPLY_TARGET_SECONDS, value: {{ .Values.config.admin.inboxReplyTargetSeconds | quote }}}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}

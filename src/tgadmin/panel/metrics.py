@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +17,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 
 REQUESTS = Counter(
     "tgadmin_http_requests_total",
@@ -69,6 +70,32 @@ class MetricsMiddleware:
         return response
 
 
+class InboxCollector:
+    """The inbox's reply-time state, read from the database at each scrape (one indexed query):
+    every worker and replica reports the same numbers, so alerts and panels take the max."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from tgadmin.panel.inbox.queries import waiting_summary
+
+        waiting, oldest = waiting_summary()
+        yield GaugeMetricFamily(
+            "tgadmin_inbox_waiting_conversations",
+            "Open conversations whose user waits for a reply.",
+            value=waiting,
+        )
+        yield GaugeMetricFamily(
+            "tgadmin_inbox_oldest_wait_seconds",
+            "How long the longest-waiting user has waited for a reply (0 when nobody waits).",
+            value=oldest,
+        )
+        yield GaugeMetricFamily(
+            "tgadmin_inbox_reply_target_seconds",
+            "The reply-time target (INBOX_REPLY_TARGET_SECONDS); alerts compare the oldest wait "
+            "with it.",
+            value=settings.INBOX_REPLY_TARGET_SECONDS,
+        )
+
+
 def metrics_view(request: HttpRequest) -> HttpResponse:
     from tgadmin.panel.health import readiness_checks
 
@@ -78,4 +105,8 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if settings.PROMETHEUS_MULTIPROC_DIR:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    inbox = CollectorRegistry(auto_describe=False)
+    if ready:
+        inbox.register(InboxCollector())
+    body = generate_latest(registry) + generate_latest(inbox)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

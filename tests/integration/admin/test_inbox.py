@@ -273,3 +273,35 @@ def test_bad_files_are_refused_with_a_reason_and_nothing_stored(db: None) -> Non
     assert caption["error"] == "A caption is at most 1024 characters (it has 1025)."
     assert not OutboxMessage.objects.exists()
     assert not Message.objects.filter(direction="out").exists()
+
+
+def test_metrics_report_the_wait_and_first_responses(db: None) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scraped() -> dict[str, float]:
+        body = Client().get("/metrics").content.decode()
+        return {
+            s.name + (f"[{s.labels['le']}]" if "le" in s.labels else ""): s.value
+            for family in text_string_to_metric_families(body)
+            for s in family.samples
+            if s.name.startswith("tgadmin_inbox_")
+        }
+
+    conv = f.conversation()
+    said(conv, "anyone?", 20)
+    f.conversation()  # nobody waits there
+    before = scraped()
+    assert before["tgadmin_inbox_waiting_conversations"] == 1
+    assert 20 * 60 <= before["tgadmin_inbox_oldest_wait_seconds"] < 21 * 60
+    assert before["tgadmin_inbox_reply_target_seconds"] == 900
+    post(f.client_for(f.staff("operators")), "reply", conv, text="Here!", seen="0")
+    after = scraped()
+    assert after["tgadmin_inbox_waiting_conversations"] == 0
+    assert after["tgadmin_inbox_oldest_wait_seconds"] == 0
+    assert after["tgadmin_inbox_first_response_seconds_count"] == (
+        before["tgadmin_inbox_first_response_seconds_count"] + 1
+    )
+    # About 20 minutes: in the 30-minute bucket, not in the 15-minute one.
+    bucket = "tgadmin_inbox_first_response_seconds_bucket"
+    assert after[f"{bucket}[1800.0]"] == before[f"{bucket}[1800.0]"] + 1
+    assert after[f"{bucket}[900.0]"] == before[f"{bucket}[900.0]"]

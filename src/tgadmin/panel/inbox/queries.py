@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from tgadmin.panel.models import (
     CannedAnswer,
@@ -29,6 +30,16 @@ THREAD_LIMIT = 200  # the newest messages shown on a conversation page
 
 def waiting_count() -> int:
     return Conversation.objects.filter(status="open", waiting_since__isnull=False).count()
+
+
+def waiting_summary() -> tuple[int, float]:
+    """How many users wait for a reply, and the longest wait in seconds (0 when none)."""
+    found = Conversation.objects.filter(status="open", waiting_since__isnull=False).aggregate(
+        n=Count("id"), oldest=Min("waiting_since")
+    )
+    oldest = found["oldest"]
+    wait = (timezone.now() - oldest).total_seconds() if oldest is not None else 0.0
+    return int(found["n"]), max(wait, 0.0)
 
 
 def search_condition(query: str) -> Q:
