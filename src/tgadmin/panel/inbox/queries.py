@@ -24,7 +24,7 @@ from tgadmin.panel.models import (
 
 Filter = Literal["waiting", "mine", "unassigned", "open", "closed"]
 FILTERS: tuple[Filter, ...] = ("waiting", "mine", "unassigned", "open", "closed")
-LIST_LIMIT = 100
+LIST_LIMIT = 50  # rows of the list: an operator works from the top
 THREAD_LIMIT = 200  # the newest messages shown on a conversation page
 
 
