@@ -225,10 +225,28 @@ def test_the_operators_day(stack: Stack, browser: Any) -> None:
     page.click(".breadcrumbs a >> text=Inbox")
     expect(page.locator("tr.inbox-row")).to_have_count(1)
     expect(page).to_have_title("(1) Inbox | Telegram bot admin")
+
+    # Bob blocked the bot meanwhile: the page warns, and the reply says why it failed.
+    stack.user.block(BOB)
+    wait_until(
+        lambda: (
+            stack.query("SELECT is_blocked FROM tg_users WHERE telegram_id = %s", BOB) == [(True,)]
+        ),
+        timeout=10,
+        what="the bot to learn that Bob blocked it",
+    )
+    page.click("tr.inbox-row .inbox-user a")
+    expect(page.locator(".conversation-warning")).to_contain_text("blocked the bot")
+    page.fill("#reply-text", "You can change it in your profile.")
+    page.click("#reply-send")
+    expect(page.locator(".bubble.outgoing .delivery")).to_have_text(
+        "blocked: Forbidden: bot was blocked by the user", timeout=15_000
+    )
+    shot(page, "5-blocked")
     actions = stack.query(
         "SELECT action FROM admin_audit_log WHERE object_type = 'panel.conversation' ORDER BY id"
     )
-    assert [a for (a,) in actions] == ["note", "reply", "close"]
+    assert [a for (a,) in actions] == ["note", "reply", "close", "reply"]
 
 
 def test_one_reply_from_two_tabs_is_sent_once(stack: Stack, browser: Any) -> None:

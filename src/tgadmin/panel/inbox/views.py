@@ -207,7 +207,7 @@ def conversation_page(request: HttpRequest, conversation_id: int) -> HttpRespons
     context = {
         **admin.site.each_context(request),
         **_conversation_context(request, conversation),
-        "title": str(user),
+        "title": " ".join(filter(None, [user.first_name, user.last_name])) or str(user),
         "waiting": waiting,
         "seen": queries.last_message_id(conversation.pk),
         "canned_answers": answers,
