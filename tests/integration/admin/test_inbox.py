@@ -305,3 +305,19 @@ def test_metrics_report_the_wait_and_first_responses(db: None) -> None:
     bucket = "tgadmin_inbox_first_response_seconds_bucket"
     assert after[f"{bucket}[1800.0]"] == before[f"{bucket}[1800.0]"] + 1
     assert after[f"{bucket}[900.0]"] == before[f"{bucket}[900.0]"]
+
+
+def test_the_inbox_speaks_russian(db: None) -> None:
+    conv = f.conversation()
+    said(conv, "привет", 1)
+    client = f.client_for(f.staff("operators"))
+    page = client.get(reverse("inbox:index"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "<title>(1) Входящие" in page
+    assert "Ждут ответа" in page
+    empty = client.post(
+        reverse("inbox:reply", args=[conv.pk]),
+        {"text": "", "seen": "0"},
+        HTTP_ACCEPT_LANGUAGE="ru",
+        **SCRIPT,
+    )
+    assert json.loads(empty.content)["error"] == "Сначала напишите ответ."
