@@ -130,7 +130,8 @@ app.kubernetes.io/part-of: tgbot
     {{- end }}
 - name: tmp
   emptyDir:
-    sizeLimit: 64Mi
+    # Django spools uploads over 2.5 MB here: inbox attachments are up to 50 MB each.
+    sizeLimit: 256Mi
 {{- end -}}
 
 {{/* Mounts of the secrets volume and /tmp. */}}
