@@ -53,7 +53,12 @@ def fetch(file_id: str) -> Media:
         raise MediaUnavailable("media previews need TELEGRAM_BOT_TOKEN")
     base = settings.TELEGRAM_API_BASE
     query = urllib.parse.urlencode({"file_id": file_id})
-    answer = json.loads(_open(f"{base}/bot{token}/getFile?{query}"))
+    try:
+        answer = json.loads(_open(f"{base}/bot{token}/getFile?{query}"))
+    except ValueError:
+        raise MediaUnavailable("Telegram's answer could not be read") from None
+    if not isinstance(answer, dict) or not isinstance(answer.get("result", {}), dict):
+        raise MediaUnavailable("Telegram's answer could not be read")
     file_path = answer.get("result", {}).get("file_path")
     if not answer.get("ok") or not isinstance(file_path, str):
         raise MediaUnavailable(answer.get("description") or "Telegram gave no file path")
