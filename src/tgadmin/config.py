@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AnyHttpUrl,
     Field,
     SecretStr,
     ValidationInfo,
@@ -113,6 +114,25 @@ class AdminSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings
     hsts_seconds: int = Field(default=31_536_000, ge=0, description="HSTS max-age with TLS.")
     hsts_include_subdomains: bool = Field(default=True, description="HSTS includeSubDomains.")
     hsts_preload: bool = Field(default=True, description="HSTS preload directive.")
+
+    # --- the operator inbox: users' media, read through the Bot API (issue 16) ----------------
+    telegram_bot_token: SecretStr | None = Field(
+        default=None,
+        description="The bot's token, for the inbox's media proxy (getFile, then the file "
+        "download, server-side; the browser never sees it). Secret. Without it the inbox shows "
+        "media by type and name only.",
+    )
+    telegram_api_base: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://api.telegram.org"),
+        description="Bot API base URL for the media proxy; the sandbox's URL in development.",
+    )
+
+    inbox_reply_target_seconds: int = Field(
+        default=900,
+        ge=60,
+        description="Reply-time target: the alert TgadminInboxReplyTargetMissed fires when a user "
+        "has waited longer (exposed as tgadmin_inbox_reply_target_seconds).",
+    )
 
     prometheus_multiproc_dir: Path | None = Field(
         default=None,

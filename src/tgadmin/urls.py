@@ -1,4 +1,4 @@
-"""URLs: the admin under ``ADMIN_URL_PREFIX``, probes, metrics and the language switch."""
+"""URLs: the admin and its inbox under ``ADMIN_URL_PREFIX``, probes, metrics, language switch."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -13,6 +13,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path(f"{settings.ADMIN_URL_PREFIX}inbox/", include("tgadmin.panel.inbox.urls")),
     path(settings.ADMIN_URL_PREFIX, admin.site.urls),
     path("", RedirectView.as_view(url=f"/{settings.ADMIN_URL_PREFIX}", permanent=False)),
 ]

@@ -63,6 +63,10 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
         "en": "Thank you! Your message has been passed to our team.",
         "ru": "Спасибо! Ваше сообщение передано нашей команде.",
     },
+    "conversation_closed": {
+        "en": "Your question is closed. If you need anything else, just write here.",
+        "ru": "Ваш вопрос закрыт. Если понадобится что-то ещё, просто напишите сюда.",
+    },
     "throttled": {
         "en": "You are sending messages too fast. Please wait a moment.",
         "ru": "Вы отправляете сообщения слишком часто. Пожалуйста, подождите немного.",

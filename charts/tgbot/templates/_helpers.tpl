@@ -162,6 +162,8 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: SECRET_KEY_FILE, value: /run/secrets/tgbot/django-secret-key}
 {{ include "tgbot.errorReportingEnv" . }}
+- {name: TELEGRAM_API_BASE, value: {{ include "tgbot.telegramApiBase" . | quote }}}
+- {name: INBOX_REPLY_TARGET_SECONDS, value: {{ .Values.config.admin.inboxReplyTargetSeconds | quote }}}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -182,7 +184,8 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
     {{- end }}
 - name: tmp
   emptyDir:
-    sizeLimit: 64Mi
+    # Django spools uploads over 2.5 MB here: inbox attachments are up to 50 MB each.
+    sizeLimit: 256Mi
 {{- with .root.Values.extraVolumes }}
 {{ toYaml . }}
 {{- end }}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 
 from tgbot.version import VERSION
 
@@ -48,6 +49,11 @@ BUILD_INFO = Gauge(
     multiprocess_mode="livemax",
 )
 BUILD_INFO.labels(VERSION).set(1)
+FIRST_RESPONSE = Histogram(
+    "tgadmin_inbox_first_response_seconds",
+    "Time from a user's first unanswered message to an operator's reply.",
+    buckets=(30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400),
+)
 METHODS = {"GET", "POST", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
@@ -77,6 +83,32 @@ class MetricsMiddleware:
         return response
 
 
+class InboxCollector:
+    """The inbox's reply-time state, read from the database at each scrape (one indexed query):
+    every worker and replica reports the same numbers, so alerts and panels take the max."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from tgadmin.panel.inbox.queries import waiting_summary
+
+        waiting, oldest = waiting_summary()
+        yield GaugeMetricFamily(
+            "tgadmin_inbox_waiting_conversations",
+            "Open conversations whose user waits for a reply.",
+            value=waiting,
+        )
+        yield GaugeMetricFamily(
+            "tgadmin_inbox_oldest_wait_seconds",
+            "How long the longest-waiting user has waited for a reply (0 when nobody waits).",
+            value=oldest,
+        )
+        yield GaugeMetricFamily(
+            "tgadmin_inbox_reply_target_seconds",
+            "The reply-time target (INBOX_REPLY_TARGET_SECONDS); alerts compare the oldest wait "
+            "with it.",
+            value=settings.INBOX_REPLY_TARGET_SECONDS,
+        )
+
+
 def metrics_view(request: HttpRequest) -> HttpResponse:
     from tgadmin.panel.health import readiness_checks
 
@@ -86,4 +118,8 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if settings.PROMETHEUS_MULTIPROC_DIR:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    inbox = CollectorRegistry(auto_describe=False)
+    if ready:
+        inbox.register(InboxCollector())
+    body = generate_latest(registry) + generate_latest(inbox)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

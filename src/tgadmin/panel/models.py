@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -93,6 +94,22 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Kept by the database (trigger messages_track_conversation) from every message insert.
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
+    last_message_direction = models.CharField(max_length=3, null=True, blank=True)
+    last_message_content_type = models.CharField(max_length=32, null=True, blank=True)
+    last_message_preview = models.CharField(max_length=200, null=True, blank=True)
+    unread_count = models.IntegerField(_("unread"), default=0)
+    assigned_admin = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
 
     class Meta:
         managed = False
@@ -131,6 +148,49 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} #{self.pk}"
+
+
+class ConversationNote(models.Model):
+    """An operator's internal note on a conversation: never sent to the user."""
+
+    id = models.BigAutoField(primary_key=True)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.DO_NOTHING, related_name="notes"
+    )
+    author_admin_id = models.IntegerField(null=True, blank=True)
+    author_admin_username = models.CharField(_("author"), max_length=150)
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        managed = False
+        db_table = "conversation_notes"
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+
+    def __str__(self) -> str:
+        return f"note #{self.pk}"
+
+
+class CannedAnswer(models.Model):
+    """A ready reply; ``{name}`` becomes the user's first name."""
+
+    id = models.BigAutoField(primary_key=True)
+    title = models.CharField(_("title"), max_length=100)
+    language = models.CharField(_("language"), max_length=8, choices=LANGUAGES)
+    body = models.TextField(_("text"), help_text=_("{name} is replaced by the user's first name."))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        managed = False
+        db_table = "canned_answers"
+        verbose_name = _("canned answer")
+        verbose_name_plural = _("canned answers")
+        unique_together = [("title", "language")]
+        ordering = ("title", "language")
+
+    def __str__(self) -> str:
+        return f"{self.title} [{self.language}]"
 
 
 class BotText(models.Model):
@@ -257,6 +317,13 @@ class OutboxMessage(models.Model):
         Message, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="outbox_rows"
     )
     telegram_message_id = models.BigIntegerField(null=True, blank=True)
+    upload = models.ForeignKey(
+        "OutboxUpload",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="outbox_rows",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -268,6 +335,25 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} #{self.pk}"
+
+
+class OutboxUpload(models.Model):
+    """A file attached to a reply: uploaded to Telegram once, then sent by its file_id."""
+
+    id = models.BigAutoField(primary_key=True)
+    data = models.BinaryField(null=True, blank=True)
+    file_name = models.CharField(max_length=255)
+    mime_type = models.CharField(max_length=100)
+    size = models.IntegerField()
+    file_id = models.CharField(max_length=256, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        managed = False
+        db_table = "outbox_uploads"
+
+    def __str__(self) -> str:
+        return self.file_name
 
 
 class ProcessedUpdate(models.Model):

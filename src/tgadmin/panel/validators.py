@@ -8,13 +8,14 @@ from django.utils.translation import gettext as _
 from tgbot.text_templates import MAX_TEXT_LENGTH, telegram_length
 
 
-def telegram_text(value: str) -> str:
-    """A message text Telegram accepts: at most 4096 characters as Telegram counts them (UTF-16
-    code units: an emoji outside the basic plane counts two)."""
+def telegram_text(value: str, limit: int = MAX_TEXT_LENGTH) -> str:
+    """A text Telegram accepts: at most ``limit`` characters as Telegram counts them (UTF-16
+    code units: an emoji outside the basic plane counts two); 4096 for a message, 1024 for a
+    caption."""
     length = telegram_length(value)
-    if length > MAX_TEXT_LENGTH:
+    if length > limit:
         raise forms.ValidationError(
             _("Telegram accepts at most %(max)d characters; this text has %(n)d.")
-            % {"max": MAX_TEXT_LENGTH, "n": length}
+            % {"max": limit, "n": length}
         )
     return value

@@ -61,7 +61,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-LOCAL_APPS = ["tgadmin.panel"]
+LOCAL_APPS = ["tgadmin.panel", "tgadmin.panel.inbox"]
 # Local apps first: their templates override the admin's.
 INSTALLED_APPS = LOCAL_APPS + DJANGO_APPS
 
@@ -153,6 +153,11 @@ if ENV.behind_tls:
     SECURE_HSTS_PRELOAD = ENV.hsts_preload
 
 PROMETHEUS_MULTIPROC_DIR = ENV.prometheus_multiproc_dir
+
+# --- the inbox's media proxy (tgadmin.panel.inbox.media) -------------------------------------
+TELEGRAM_BOT_TOKEN = ENV.telegram_bot_token.get_secret_value() if ENV.telegram_bot_token else None
+TELEGRAM_API_BASE = str(ENV.telegram_api_base).rstrip("/")
+INBOX_REPLY_TARGET_SECONDS = ENV.inbox_reply_target_seconds
 
 # --- logging: never message texts ----------------------------------------------------------
 # Configured once at the process edge (tgadmin.cli, tgadmin.gunicorn_conf): JSON lines on stdout

@@ -41,7 +41,9 @@ from tgbot.delivery.listener import listen
 from tgbot.delivery.metrics import SLOTS_GIVEN_UP
 from tgbot.delivery.ratelimit import Limiter, NoLimiter, RedisLimiter
 from tgbot.delivery.sender import (
+    UPLOAD_FIELDS,
     AiogramSender,
+    FileUpload,
     HttpSender,
     Kind,
     Outcome,
@@ -269,7 +271,10 @@ class Dispatcher:
             return Result(row.id, PENDING)
         entry.on_the_wire = True
         started = time.perf_counter()
-        outcome = await self.sender(row.method, row.chat_id, row.payload)
+        if row.upload_id is not None:
+            outcome = await self._send_with_file(row, row.upload_id)
+        else:
+            outcome = await self.sender(row.method, row.chat_id, row.payload)
         metrics.SEND_SECONDS.observe(time.perf_counter() - started)
         metrics.SENDS.labels(outcome.code).inc()
         if row.broadcast_id is not None:
@@ -277,6 +282,32 @@ class Dispatcher:
         if outcome.kind is Kind.SENT:
             self.rate.add()
         return await self._result(row, outcome)
+
+    async def _send_with_file(self, row: Claimed, upload_id: int) -> Outcome:
+        """A row with an attached file: by Telegram's file_id once it has the file, else uploaded
+        (multipart) and its file_id remembered for the next sends and the support message."""
+        field = UPLOAD_FIELDS.get(row.method)
+        upload = await self.store.load_upload(upload_id)
+        if field is None or upload is None:
+            return Outcome(
+                Kind.REJECTED, "invalid", "invalid outbox row: the attached file is gone"
+            )
+        if upload.file_id is not None:
+            outcome = await self.sender(
+                row.method, row.chat_id, {**row.payload, field: upload.file_id}
+            )
+        elif upload.data is None:
+            return Outcome(
+                Kind.REJECTED, "invalid", "invalid outbox row: the attached file is gone"
+            )
+        else:
+            file = FileUpload(upload.data, upload.file_name, upload.mime_type)
+            outcome = await self.sender.upload(row.method, row.chat_id, row.payload, field, file)
+        if outcome.kind is Kind.SENT and outcome.file_id:
+            await self.store.remember_upload(
+                upload_id=upload_id, outbox_id=row.id, file_id=outcome.file_id
+            )
+        return outcome
 
     async def _result(self, row: Claimed, outcome: Outcome) -> Result:
         code = int(outcome.code) if outcome.code.isdigit() else None

@@ -32,7 +32,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods.base import TelegramMethod
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 
 from tgbot.delivery.session import BotAPISession
 
@@ -52,6 +52,29 @@ class Outcome:
     error: str | None = None
     retry_after: float = 0.0
     telegram_message_id: int | None = None
+    file_id: str | None = None  # of the photo or document Telegram stored for a sent message
+
+
+# The methods an outbox row may attach a file to, and the parameter the file goes in.
+UPLOAD_FIELDS = {"sendPhoto": "photo", "sendDocument": "document"}
+
+
+@dataclass(frozen=True)
+class FileUpload:
+    data: bytes
+    file_name: str
+    mime_type: str
+
+
+def sent_file_id(message: dict[str, Any]) -> str | None:
+    """The file_id of a sent message's photo (largest size) or document."""
+    photo = message.get("photo")
+    if isinstance(photo, list) and photo and isinstance(photo[-1], dict):
+        return str(photo[-1].get("file_id")) if photo[-1].get("file_id") else None
+    document = message.get("document")
+    if isinstance(document, dict) and document.get("file_id"):
+        return str(document["file_id"])
+    return None
 
 
 class UnknownMethod(ValueError):
@@ -113,12 +136,20 @@ async def send(bot: Bot, name: str, chat_id: int, payload: dict[str, Any]) -> Ou
         return Outcome(Kind.TRANSIENT, "decode", "undecodable Bot API response")
     except (TimeoutError, OSError) as exc:
         return Outcome(Kind.TRANSIENT, "network", type(exc).__name__)
-    message_id = result.message_id if isinstance(result, Message) else None
-    return Outcome(Kind.SENT, "200", telegram_message_id=message_id)
+    if not isinstance(result, Message):
+        return Outcome(Kind.SENT, "200")
+    file_id = sent_file_id(result.model_dump(mode="json", include={"photo", "document"}))
+    return Outcome(Kind.SENT, "200", telegram_message_id=result.message_id, file_id=file_id)
 
 
 class Sender(Protocol):
     async def __call__(self, name: str, chat_id: int, payload: dict[str, Any]) -> Outcome: ...
+
+    async def upload(
+        self, name: str, chat_id: int, payload: dict[str, Any], field: str, file: FileUpload
+    ) -> Outcome:
+        """``name`` with ``file`` as the multipart part ``field`` (sendPhoto, sendDocument)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -130,6 +161,12 @@ class AiogramSender:
     async def __call__(self, name: str, chat_id: int, payload: dict[str, Any]) -> Outcome:
         return await send(self.bot, name, chat_id, payload)
 
+    async def upload(
+        self, name: str, chat_id: int, payload: dict[str, Any], field: str, file: FileUpload
+    ) -> Outcome:
+        attached = BufferedInputFile(file.data, filename=file.file_name)
+        return await send(self.bot, name, chat_id, {**payload, field: attached})
+
     async def close(self) -> None:
         await self.bot.session.close()
 
@@ -138,8 +175,14 @@ def classify(status: int, body: dict[str, Any]) -> Outcome:
     """Telegram's answer to one call, as aiogram's ``check_response`` reads it."""
     if 200 <= status <= 226 and body.get("ok"):
         result = body.get("result")
-        message_id = result.get("message_id") if isinstance(result, dict) else None
-        return Outcome(Kind.SENT, "200", telegram_message_id=message_id)
+        if not isinstance(result, dict):
+            return Outcome(Kind.SENT, "200")
+        return Outcome(
+            Kind.SENT,
+            "200",
+            telegram_message_id=result.get("message_id"),
+            file_id=sent_file_id(result),
+        )
     description = str(body.get("description") or f"HTTP {status}")[:500]
     parameters = body.get("parameters") or {}
     if parameters.get("retry_after"):
@@ -170,21 +213,33 @@ class HttpSender:
     async def __call__(self, name: str, chat_id: int, payload: dict[str, Any]) -> Outcome:
         return await self.call(name, {**payload, "chat_id": chat_id})
 
+    async def upload(
+        self, name: str, chat_id: int, payload: dict[str, Any], field: str, file: FileUpload
+    ) -> Outcome:
+        form = aiohttp.FormData()
+        for key, value in {**payload, "chat_id": chat_id}.items():
+            form.add_field(key, value if isinstance(value, str) else json.dumps(value))
+        form.add_field(field, file.data, filename=file.file_name, content_type=file.mime_type)
+        return await self._post(name, data=form)
+
     async def call(self, name: str, parameters: dict[str, Any]) -> Outcome:
         """Any Bot API method, ``parameters`` as JSON; never raises for Telegram or the network."""
+        return await self._post(name, json=parameters)
+
+    async def _post(self, name: str, **body: Any) -> Outcome:
         try:
-            async with self._session.post(self._prefix + name, json=parameters) as resp:
+            async with self._session.post(self._prefix + name, **body) as resp:
                 status = resp.status
                 raw = await resp.read()
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return Outcome(Kind.TRANSIENT, "network", type(exc).__name__)
         try:
-            body = json.loads(raw)
+            answer = json.loads(raw)
         except ValueError:
-            body = None
-        if not isinstance(body, dict):
+            answer = None
+        if not isinstance(answer, dict):
             return Outcome(Kind.TRANSIENT, "decode", f"undecodable Bot API response ({status})")
-        return classify(status, body)
+        return classify(status, answer)
 
     async def close(self) -> None:
         await self._session.close()

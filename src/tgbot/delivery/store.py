@@ -32,7 +32,7 @@ _CLAIM_DIRECT = text(
         leased_until = now() + make_interval(secs => :lease)
     FROM due WHERE o.id = due.id
     RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts, o.max_attempts, o.broadcast_id,
-              o.status
+              o.status, o.upload_id
     """
 )
 _CLAIM_BROADCAST = text(
@@ -54,9 +54,34 @@ _CLAIM_BROADCAST = text(
                             THEN now() + make_interval(secs => :lease) END
     FROM due WHERE o.id = due.id
     RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts, o.max_attempts, o.broadcast_id,
-              o.status
+              o.status, o.upload_id
     """
 )
+# A file attached to a row (operators' replies): its bytes until Telegram has it, then its id.
+_LOAD_UPLOAD = text("SELECT file_id, data, file_name, mime_type FROM outbox_uploads WHERE id = :id")
+# Telegram has the file now: later sends use its file_id, the bytes are dropped, and the
+# support message shows the file Telegram stored.
+_REMEMBER_UPLOAD = text(
+    """
+    WITH upload AS (
+        UPDATE outbox_uploads SET file_id = :file_id, data = NULL
+        WHERE id = :upload_id AND file_id IS NULL
+    )
+    UPDATE messages m SET file_id = :file_id
+    FROM outbox o WHERE o.id = :outbox_id AND m.id = o.message_id
+    """
+)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What to send for a row's file: Telegram's ``file_id``, or the bytes to upload."""
+
+    file_id: str | None
+    data: bytes | None
+    file_name: str
+    mime_type: str
+
 
 _COMPLETE = text(
     """
@@ -127,6 +152,7 @@ class Claimed:
     attempts: int
     max_attempts: int
     broadcast_id: int | None
+    upload_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +210,7 @@ class OutboxStore:
                         row.attempts,
                         row.max_attempts,
                         row.broadcast_id,
+                        row.upload_id,
                     )
                 )
             await _bump(conn, tally)
@@ -226,6 +253,21 @@ class OutboxStore:
                 await conn.execute(_MARK_BLOCKED, {"ids": sorted(set(blocked_chats))})
             await _bump(conn, tally)
         return len(rows)
+
+    async def load_upload(self, upload_id: int) -> Upload | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_LOAD_UPLOAD, {"id": upload_id})).first()
+        if row is None:
+            return None
+        data = bytes(row.data) if row.data is not None else None
+        return Upload(row.file_id, data, row.file_name, row.mime_type)
+
+    async def remember_upload(self, *, upload_id: int, outbox_id: int, file_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                _REMEMBER_UPLOAD,
+                {"upload_id": upload_id, "outbox_id": outbox_id, "file_id": file_id},
+            )
 
     async def release_all(self) -> int:
         """Give back every row this dispatcher still leases (graceful stop)."""

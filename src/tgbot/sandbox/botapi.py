@@ -20,6 +20,7 @@ from tgbot.sandbox.errors import (
     not_found,
     too_many_requests,
 )
+from tgbot.sandbox.files import MAX_PHOTO_BYTES, MAX_UPLOAD_BYTES, FileStore
 from tgbot.sandbox.methods import METHODS, Call
 from tgbot.sandbox.params import coerce, new_file_id, resolve_attachments
 from tgbot.sandbox.recorder import is_sending
@@ -34,11 +35,11 @@ SUCCESS_DESCRIPTIONS = {
 }
 
 
-async def read_raw_params(request: web.Request) -> dict[str, Any]:
+async def read_raw_params(request: web.Request, store: FileStore | None = None) -> dict[str, Any]:
     """Query string plus a JSON, form-urlencoded or multipart body, as raw values.
 
-    Uploaded files become sandbox file ids, and ``attach://<part>`` references to them are
-    replaced by those ids.
+    Uploaded files become sandbox file ids (kept in ``store`` when given, so ``getFile`` finds
+    them), and ``attach://<part>`` references to them are replaced by those ids.
     """
     raw: dict[str, Any] = dict(request.query)
     if not request.can_read_body:
@@ -56,7 +57,16 @@ async def read_raw_params(request: web.Request) -> dict[str, Any]:
     files: dict[str, str] = {}
     for name, value in form.items():
         if isinstance(value, web.FileField):
-            files[name] = new_file_id()
+            if store is None:
+                files[name] = new_file_id()
+                continue
+            data = value.file.read()
+            limit = MAX_PHOTO_BYTES if name == "photo" else MAX_UPLOAD_BYTES
+            if len(data) > limit:
+                raise ApiError(413, "Request Entity Too Large")
+            files[name] = store.put(
+                data, file_name=value.filename, mime_type=value.content_type, photo=name == "photo"
+            ).file_id
         else:
             raw[name] = value
     return resolve_attachments(raw, files)
@@ -72,7 +82,7 @@ class BotApi:
         token = request.match_info["token"]
         method = request.match_info["method"]
         try:
-            raw = await read_raw_params(request)
+            raw = await read_raw_params(request, self.state.files)
         except ApiError as exc:
             self._record(method, {}, exc)
             return web.json_response(exc.payload(), status=exc.code)

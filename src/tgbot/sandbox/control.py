@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tgbot.sandbox.delivery import Delivery, Outcome
-from tgbot.sandbox.params import new_file_id
+from tgbot.sandbox.files import MAX_PHOTO_BYTES, MAX_UPLOAD_BYTES, StoredFile, placeholder_png
 from tgbot.sandbox.state import SandboxState
 from tgbot.sandbox.updates import JsonDict, callback_query, my_chat_member, user_message
 
@@ -91,6 +91,7 @@ class ControlApi:
             web.post("/sandbox/users/{user_id}/block", self.block),
             web.post("/sandbox/users/{user_id}/unblock", self.unblock),
             web.get("/sandbox/users", self.users),
+            web.get("/sandbox/files/{file_id}", self.file),
             web.get("/sandbox/chats/{chat_id}/messages", self.chat_messages),
             web.post("/sandbox/updates", self.raw_update),
             web.get("/sandbox/sent", self.sent),
@@ -110,11 +111,49 @@ class ControlApi:
             outcome = Outcome(delivered=False, queued=True)
         return {"update_id": update["update_id"], **outcome.public()}
 
+    async def _user_message_input(
+        self, request: web.Request
+    ) -> tuple[UserMessageIn, StoredFile | None]:
+        """JSON, or a multipart form whose ``photo`` or ``document`` part is the file sent."""
+        if not request.content_type.startswith("multipart/"):
+            body: UserMessageIn = _parse(UserMessageIn, await _body(request))
+            if not body.photo:
+                return body, None
+            placeholder = placeholder_png()
+            return body, self.state.files.put(
+                placeholder, file_name="photo.png", mime_type="image/png", photo=True
+            )
+        form = await request.post()
+        fields: dict[str, Any] = {}
+        upload: tuple[str, web.FileField] | None = None
+        for name, value in form.items():
+            if isinstance(value, web.FileField):
+                if name not in {"photo", "document"} or upload is not None:
+                    raise _bad_input("send one file, as the part 'photo' or 'document'")
+                upload = (name, value)
+            elif value != "":
+                fields[name] = value
+        fields["photo"] = upload is not None and upload[0] == "photo"
+        body = _parse(UserMessageIn, fields)
+        if upload is None:
+            return body, None
+        kind, part = upload
+        data = part.file.read()
+        limit = MAX_PHOTO_BYTES if kind == "photo" else MAX_UPLOAD_BYTES
+        if not data:
+            raise _bad_input(f"the {kind} is empty")
+        if len(data) > limit:
+            raise _bad_input(f"the {kind} is larger than Telegram's {limit // (1024 * 1024)} MB")
+        stored = self.state.files.put(
+            data, file_name=part.filename, mime_type=part.content_type, photo=kind == "photo"
+        )
+        return body, stored
+
     async def user_message(self, request: web.Request) -> web.Response:
         user_id = _user_id(request)
-        body: UserMessageIn = _parse(UserMessageIn, await _body(request))
-        if not body.text and not body.photo:
-            return _error(400, "text is required unless photo is true")
+        body, upload = await self._user_message_input(request)
+        if not body.text and upload is None:
+            return _error(400, "text is required unless a photo or document is sent")
         user = self.state.upsert_user(
             user_id,
             first_name=body.first_name,
@@ -127,11 +166,23 @@ class ControlApi:
                 user=user,
                 text=body.text,
                 date=int(time.time()),
-                photo_file_id=new_file_id() if body.photo else None,
+                photo_file_id=upload.file_id if upload is not None and body.photo else None,
+                document=upload.as_document() if upload is not None and not body.photo else None,
             )
         )
         result = await self._send({"message": message}, body.wait)
         return web.json_response({**result, "message_id": message["message_id"]})
+
+    async def file(self, request: web.Request) -> web.Response:
+        """A file as a user's Telegram app shows it (the chat page's images and downloads)."""
+        stored = self.state.files.get(request.match_info["file_id"])
+        if stored is None:
+            return _error(404, "no such file")
+        return web.Response(
+            body=stored.data,
+            content_type=stored.mime_type,
+            headers={"Content-Disposition": f'inline; filename="{stored.file_name}"'},
+        )
 
     async def user_callback(self, request: web.Request) -> web.Response:
         user_id = _user_id(request)

@@ -14,6 +14,7 @@ from typing import Any
 
 from tgbot.sandbox.delivery import Delivery
 from tgbot.sandbox.errors import ApiError, bad_request
+from tgbot.sandbox.files import MAX_DOWNLOAD_BYTES
 from tgbot.sandbox.formatting import plain_text
 from tgbot.sandbox.state import PollConflict, SandboxState
 from tgbot.sandbox.updates import JsonDict, photo_sizes
@@ -100,8 +101,11 @@ def _media(call: Call, field: str) -> JsonDict:
     if not isinstance(file_ref, str) or not file_ref:
         raise bad_request(f"wrong remote file identifier specified: {field}")
     content: JsonDict = {}
+    stored = call.state.files.get(file_ref)
     if field == "photo":
         content["photo"] = photo_sizes(file_ref)
+    elif stored is not None:
+        content["document"] = stored.as_document()
     else:
         content["document"] = {"file_id": file_ref, "file_unique_id": f"{file_ref}_u"}
     if p.get("caption"):
@@ -268,12 +272,23 @@ async def get_updates(call: Call) -> list[JsonDict]:
         ) from None
 
 
+async def get_file(call: Call) -> JsonDict:
+    file_id = call.params["file_id"]
+    stored = call.state.files.get(file_id) if isinstance(file_id, str) else None
+    if stored is None:
+        raise bad_request("invalid file_id")
+    if len(stored.data) > MAX_DOWNLOAD_BYTES:
+        raise bad_request("file is too big")
+    return {**stored.as_file(), "file_id": file_id}
+
+
 async def log_out(call: Call) -> bool:
     return True
 
 
 METHODS: dict[str, Method] = {
     "getme": Method(get_me),
+    "getfile": Method(get_file, ("file_id",)),
     "sendmessage": Method(send_message, ("chat_id", "text")),
     "sendphoto": Method(send_photo, ("chat_id", "photo")),
     "senddocument": Method(send_document, ("chat_id", "document")),

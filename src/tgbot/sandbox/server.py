@@ -7,7 +7,7 @@ from importlib import resources
 import structlog
 from aiohttp import web
 
-from tgbot.sandbox.botapi import BotApi
+from tgbot.sandbox.botapi import TOKEN, BotApi
 from tgbot.sandbox.config import SandboxConfig
 from tgbot.sandbox.control import ControlApi
 from tgbot.sandbox.delivery import Delivery
@@ -40,6 +40,15 @@ def create_app(config: SandboxConfig) -> web.Application:
     async def index(request: web.Request) -> web.Response:
         return web.Response(text=page, content_type="text/html", charset="utf-8")
 
+    async def download(request: web.Request) -> web.Response:
+        """Telegram's file server: ``/file/bot<token>/<file_path>`` from ``getFile``."""
+        stored = state.files.by_path(request.match_info["path"])
+        if not TOKEN.match(request.match_info["token"]) or stored is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        return web.Response(body=stored.data, content_type=stored.mime_type)
+
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
@@ -54,6 +63,7 @@ def create_app(config: SandboxConfig) -> web.Application:
             web.get("/", index),
             web.get("/healthz", healthz),
             *control.routes(),
+            web.get(r"/file/bot{token}/{path:.+}", download),
             web.route("*", r"/bot{token}/{method}", bot_api.handle),
         ]
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from tgbot.sandbox.config import SandboxConfig
 from tgbot.sandbox.faults import Faults
+from tgbot.sandbox.files import FileStore
 from tgbot.sandbox.ratelimit import RateLimiter
 from tgbot.sandbox.recorder import Recorder
 from tgbot.sandbox.updates import JsonDict, chat_for_id, is_allowed, make_user, private_chat
@@ -120,6 +121,7 @@ class SandboxState:
         self.faults = Faults.defaults(config)
         self.limiter = RateLimiter()
         self.recorder = Recorder(config.sandbox_max_recorded_calls)
+        self.files = FileStore()
         self._update_ids = itertools.count(1)
         self.last_update_id = 0
 

@@ -95,6 +95,7 @@ def user_message(
     text: str,
     date: int,
     photo_file_id: str | None = None,
+    document: JsonDict | None = None,
 ) -> JsonDict:
     message: JsonDict = {
         "message_id": message_id,
@@ -102,8 +103,11 @@ def user_message(
         "chat": private_chat(user),
         "date": date,
     }
-    if photo_file_id is not None:
-        message["photo"] = photo_sizes(photo_file_id)
+    if photo_file_id is not None or document is not None:
+        if photo_file_id is not None:
+            message["photo"] = photo_sizes(photo_file_id)
+        else:
+            message["document"] = document
         if text:
             message["caption"] = text
     else:

@@ -20,6 +20,9 @@ BOT_TABLES = {
     "outbox",
     "processed_updates",
     "admin_audit_log",
+    "conversation_notes",
+    "canned_answers",
+    "outbox_uploads",
 }
 
 
@@ -94,7 +97,10 @@ def test_model_mirrors_table(admin_db_url: str, model: type[models.Model]) -> No
         if field.is_relation:
             assert field.db_constraint == (column in foreign_keys), f"{table}.{column} FK"
             target = field.target_field
-            assert foreign_keys[column] == (target.model._meta.db_table, target.column)
+            if field.db_constraint:
+                assert foreign_keys[column] == (target.model._meta.db_table, target.column)
+            else:  # a reference to Django's own tables, which alembic does not know
+                assert target.model._meta.db_table.startswith("auth_"), f"{table}.{column}"
         else:
             assert column not in foreign_keys, f"{table}.{column} is a FK in the database"
     assert set(columns) == mapped, f"{table}: unmapped columns {set(columns) - mapped}"

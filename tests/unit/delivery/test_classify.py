@@ -34,3 +34,11 @@ def test_blocked_and_chat_not_found_are_permanent() -> None:
 def test_server_errors_and_unexpected_codes_are_retried() -> None:
     assert classify(502, {"ok": False, "description": "Bad Gateway"}).kind is Kind.TRANSIENT
     assert classify(401, {"ok": False, "description": "Unauthorized"}).kind is Kind.TRANSIENT
+
+
+def test_a_sent_photo_or_document_carries_telegrams_file_id() -> None:
+    photo = {"message_id": 1, "photo": [{"file_id": "small"}, {"file_id": "large"}]}
+    document = {"message_id": 2, "document": {"file_id": "doc", "file_name": "a.pdf"}}
+    assert classify(200, {"ok": True, "result": photo}).file_id == "large"
+    assert classify(200, {"ok": True, "result": document}).file_id == "doc"
+    assert classify(200, {"ok": True, "result": {"message_id": 3, "text": "x"}}).file_id is None

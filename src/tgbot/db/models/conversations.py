@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tgbot.db.models.base import Base, check_in
 
 CONVERSATION_STATUSES = ("open", "closed")
 MESSAGE_DIRECTIONS = ("in", "out")
+CANNED_ANSWER_LANGUAGES = ("en", "ru")
 
 
 class Conversation(Base):
@@ -26,6 +37,23 @@ class Conversation(Base):
         ),
         Index("ix_conversations_status_last_activity", "status", "last_activity_at"),
         Index("ix_conversations_last_activity", "last_activity_at"),
+        # The operator inbox (tgadmin.panel.inbox): waiting ones oldest first, the other open ones
+        # by their last message, an operator's own.
+        Index(
+            "ix_conversations_waiting",
+            "waiting_since",
+            postgresql_where=text("status = 'open' AND waiting_since IS NOT NULL"),
+        ),
+        Index(
+            "ix_conversations_open_last_message",
+            "last_message_at",
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_conversations_assigned_open",
+            "assigned_admin_id",
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +64,23 @@ class Conversation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     last_activity_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     closed_at: Mapped[dt.datetime | None]
+    # Kept by the trigger messages_track_conversation (migration 0003) from every message insert,
+    # whoever writes it; the panel resets unread_count when an operator reads the conversation.
+    waiting_since: Mapped[dt.datetime | None] = mapped_column(
+        comment="When the oldest user message not yet answered arrived; NULL when answered"
+    )
+    last_message_at: Mapped[dt.datetime | None]
+    last_message_direction: Mapped[str | None] = mapped_column(String(3))
+    last_message_content_type: Mapped[str | None] = mapped_column(String(32))
+    last_message_preview: Mapped[str | None] = mapped_column(
+        String(200), comment="The start of the last message's text or caption"
+    )
+    unread_count: Mapped[int] = mapped_column(
+        Integer, server_default="0", comment="User messages since an operator last read it"
+    )
+    assigned_admin_id: Mapped[int | None] = mapped_column(
+        Integer, comment="Django auth_user.id of the operator it is assigned to"
+    )
 
 
 class Message(Base):
@@ -64,3 +109,37 @@ class Message(Base):
     )
     author_admin_username: Mapped[str | None] = mapped_column(String(150))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+class ConversationNote(Base):
+    """An operator's internal note on a conversation: never sent to the user."""
+
+    __tablename__ = "conversation_notes"
+    __table_args__ = (
+        Index("ix_conversation_notes_conversation_created", "conversation_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    author_admin_id: Mapped[int | None] = mapped_column(
+        Integer, comment="Django auth_user.id of the author"
+    )
+    author_admin_username: Mapped[str] = mapped_column(String(150))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+class CannedAnswer(Base):
+    """A ready reply operators insert into the reply box; ``{name}`` is the user's first name."""
+
+    __tablename__ = "canned_answers"
+    __table_args__ = (
+        UniqueConstraint("title", "language"),
+        CheckConstraint(check_in("language", CANNED_ANSWER_LANGUAGES), name="language"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(8))
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

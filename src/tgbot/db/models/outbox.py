@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tgbot.db.models.base import Base, check_in
@@ -58,5 +68,27 @@ class OutboxMessage(Base):
         comment="The support message this row delivers (admin replies)",
     )
     telegram_message_id: Mapped[int | None]
+    upload_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_uploads.id", ondelete="SET NULL"),
+        comment="The file this row sends (sendPhoto/sendDocument), uploaded once",
+    )
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     sent_at: Mapped[dt.datetime | None]
+
+
+class OutboxUpload(Base):
+    """A file an operator attached to a reply: uploaded to Telegram once, then sent by file_id."""
+
+    __tablename__ = "outbox_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="The file until Telegram has it (then file_id is set and this is NULL)"
+    )
+    file_name: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    file_id: Mapped[str | None] = mapped_column(
+        String(256), comment="Telegram's file_id after the first upload; later sends use it"
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())

@@ -33,7 +33,7 @@ def revoke(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("panel", "0002_roles")]
+    dependencies = [("panel", "0005_outbox_uploads")]
 
     operations = [
         migrations.CreateModel(

@@ -1,0 +1,132 @@
+"""What the inbox reads: the list (waiting first, filters, search) and a conversation's thread.
+
+The list is ordered by conversation columns the database keeps (migration 0003), never by
+aggregates over messages, so it stays an index read at any number of messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from tgadmin.panel.models import (
+    CannedAnswer,
+    Conversation,
+    ConversationNote,
+    Message,
+    OutboxMessage,
+)
+
+Filter = Literal["waiting", "mine", "unassigned", "open", "closed"]
+FILTERS: tuple[Filter, ...] = ("waiting", "mine", "unassigned", "open", "closed")
+LIST_LIMIT = 50  # rows of the list: an operator works from the top
+THREAD_LIMIT = 200  # the newest messages shown on a conversation page
+
+
+def waiting_count() -> int:
+    return Conversation.objects.filter(status="open", waiting_since__isnull=False).count()
+
+
+def waiting_summary() -> tuple[int, float]:
+    """How many users wait for a reply, and the longest wait in seconds (0 when none)."""
+    found = Conversation.objects.filter(status="open", waiting_since__isnull=False).aggregate(
+        n=Count("id"), oldest=Min("waiting_since")
+    )
+    oldest = found["oldest"]
+    wait = (timezone.now() - oldest).total_seconds() if oldest is not None else 0.0
+    return int(found["n"]), max(wait, 0.0)
+
+
+def search_condition(query: str) -> Q:
+    """A Telegram id, an @username, or words of a name or of a message's text."""
+    if query.isdigit():
+        return Q(user_id=int(query))
+    if query.startswith("@") and len(query) > 1:
+        return Q(user__username__iexact=query[1:])
+    in_messages = Message.objects.filter(conversation_id=OuterRef("pk"), text__icontains=query)
+    return (
+        Q(user__first_name__icontains=query)
+        | Q(user__last_name__icontains=query)
+        | Q(user__username__iexact=query)
+        | Q(Exists(in_messages))
+    )
+
+
+def inbox_conversations(
+    *, selected: Filter, query: str, user: AbstractBaseUser | AnonymousUser
+) -> QuerySet[Conversation]:
+    conversations = Conversation.objects.select_related("user", "assigned_admin")
+    if selected == "closed":
+        conversations = conversations.filter(status="closed").order_by("-last_activity_at", "-id")
+    else:
+        conversations = conversations.filter(status="open")
+        if selected == "waiting":
+            conversations = conversations.filter(waiting_since__isnull=False)
+        elif selected == "mine":
+            conversations = conversations.filter(assigned_admin_id=user.pk)
+        elif selected == "unassigned":
+            conversations = conversations.filter(assigned_admin_id__isnull=True)
+        conversations = conversations.order_by(
+            F("waiting_since").asc(nulls_last=True),
+            F("last_message_at").desc(nulls_last=True),
+            "-id",
+        )
+    if query:
+        conversations = conversations.filter(search_condition(query))
+    return conversations[:LIST_LIMIT]
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    """A message or an internal note, in the order they happened."""
+
+    kind: Literal["message", "note"]
+    created_at: dt.datetime
+    message: Message | None = None
+    note: ConversationNote | None = None
+
+    @property
+    def order(self) -> tuple[dt.datetime, int, int]:
+        obj = self.message or self.note
+        assert obj is not None
+        return (self.created_at, 0 if self.kind == "message" else 1, obj.pk)
+
+
+def thread(conversation_id: int) -> list[ThreadItem]:
+    """The newest messages with their delivery, and the notes written since the oldest of them."""
+    latest_delivery = OutboxMessage.objects.filter(message_id=OuterRef("pk")).order_by("-id")
+    newest = list(
+        Message.objects.filter(conversation_id=conversation_id)
+        .annotate(
+            delivery_status=Subquery(latest_delivery.values("status")[:1]),
+            delivery_code=Subquery(latest_delivery.values("last_error_code")[:1]),
+            delivery_reason=Subquery(latest_delivery.values("last_error")[:1]),
+        )
+        .order_by("-created_at", "-id")[:THREAD_LIMIT]
+    )
+    notes = ConversationNote.objects.filter(conversation_id=conversation_id)
+    if len(newest) == THREAD_LIMIT:
+        notes = notes.filter(created_at__gte=newest[-1].created_at)
+    items = [ThreadItem("message", m.created_at, message=m) for m in newest]
+    items += [ThreadItem("note", n.created_at, note=n) for n in notes.order_by("created_at")]
+    return sorted(items, key=lambda item: item.order)
+
+
+def last_message_id(conversation_id: int) -> int:
+    found = (
+        Message.objects.filter(conversation_id=conversation_id)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return found or 0
+
+
+def canned_answers(language: str) -> list[CannedAnswer]:
+    """Every canned answer, the user's language first (a handful: sorted here)."""
+    return sorted(CannedAnswer.objects.all(), key=lambda a: (a.language != language, a.title))
