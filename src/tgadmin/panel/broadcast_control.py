@@ -86,8 +86,8 @@ def audience_count(segment: Segment) -> int:
 
 
 _TEST_SEND = f"""
-    INSERT INTO outbox (chat_id, method, payload, idempotency_key)
-    SELECT %s, 'sendMessage', {BROADCAST_PAYLOAD_SQL}, %s FROM broadcasts b WHERE b.id = %s
+    INSERT INTO outbox (chat_id, method, payload, idempotency_key, upload_id)
+    SELECT %s, b.method, {BROADCAST_PAYLOAD_SQL}, %s, b.upload_id FROM broadcasts b WHERE b.id = %s
 """  # noqa: S608 - SQL from constants only
 
 

@@ -247,6 +247,15 @@ class Broadcast(models.Model):
     )
     parse_mode = models.CharField(max_length=16, null=True, blank=True)
     buttons = models.JSONField(_("buttons"), null=True, blank=True)
+    method = models.CharField(max_length=32, default="sendMessage")
+    upload = models.ForeignKey(
+        "OutboxUpload",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="broadcasts",
+        verbose_name=_("attachment"),
+    )
     audience_language = models.CharField(
         _("audience language"),
         max_length=8,

@@ -63,9 +63,9 @@ _EXPAND_BATCH = text(
         ORDER BY u.telegram_id
         LIMIT :limit
     ), inserted AS (
-        INSERT INTO outbox (chat_id, method, payload, idempotency_key, broadcast_id)
-        SELECT a.telegram_id, 'sendMessage', {payload},
-               'broadcast:' || b.id || ':' || a.telegram_id, b.id
+        INSERT INTO outbox (chat_id, method, payload, idempotency_key, broadcast_id, upload_id)
+        SELECT a.telegram_id, b.method, {payload},
+               'broadcast:' || b.id || ':' || a.telegram_id, b.id, b.upload_id
         FROM audience a CROSS JOIN broadcasts b WHERE b.id = :id
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING 1

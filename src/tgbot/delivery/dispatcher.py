@@ -120,6 +120,7 @@ class Dispatcher:
         self._broadcast_changed = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._beat = time.monotonic()
+        self._upload_locks: dict[int, asyncio.Lock] = {}  # one upload of a file at a time
         cap = settings.outbox_concurrency
         if settings.outbox_rate_limits_enabled:
             cap = min(cap, max(1, math.ceil(settings.outbox_global_rate * 2)))
@@ -285,29 +286,37 @@ class Dispatcher:
 
     async def _send_with_file(self, row: Claimed, upload_id: int) -> Outcome:
         """A row with an attached file: by Telegram's file_id once it has the file, else uploaded
-        (multipart) and its file_id remembered for the next sends and the support message."""
+        (multipart) and its file_id remembered for the next sends and the support message.
+
+        A file many rows share (a broadcast's) is uploaded once: rows of this dispatcher queue
+        on an in-process lock, other dispatchers on a database lock (``store.uploading``), and
+        whoever comes after the upload sends by file_id without reading the bytes.
+        """
         field = UPLOAD_FIELDS.get(row.method)
-        upload = await self.store.load_upload(upload_id)
-        if field is None or upload is None:
-            return Outcome(
-                Kind.REJECTED, "invalid", "invalid outbox row: the attached file is gone"
-            )
-        if upload.file_id is not None:
-            outcome = await self.sender(
-                row.method, row.chat_id, {**row.payload, field: upload.file_id}
-            )
-        elif upload.data is None:
-            return Outcome(
-                Kind.REJECTED, "invalid", "invalid outbox row: the attached file is gone"
-            )
-        else:
+        exists, file_id = await self.store.upload_file_id(upload_id)
+        if field is None or not exists:
+            return _file_gone()
+        if file_id is not None:
+            return await self.sender(row.method, row.chat_id, {**row.payload, field: file_id})
+        async with (
+            self._upload_locks.setdefault(upload_id, asyncio.Lock()),
+            self.store.uploading(upload_id) as upload,
+        ):
+            if upload is None:
+                return _file_gone()
+            if upload.file_id is not None:  # uploaded while this row waited
+                return await self.sender(
+                    row.method, row.chat_id, {**row.payload, field: upload.file_id}
+                )
+            if upload.data is None:
+                return _file_gone()
             file = FileUpload(upload.data, upload.file_name, upload.mime_type)
             outcome = await self.sender.upload(row.method, row.chat_id, row.payload, field, file)
-        if outcome.kind is Kind.SENT and outcome.file_id:
-            await self.store.remember_upload(
-                upload_id=upload_id, outbox_id=row.id, file_id=outcome.file_id
-            )
-        return outcome
+            if outcome.kind is Kind.SENT and outcome.file_id:
+                await self.store.remember_upload(
+                    upload_id=upload_id, outbox_id=row.id, file_id=outcome.file_id
+                )
+            return outcome
 
     async def _result(self, row: Claimed, outcome: Outcome) -> Result:
         code = int(outcome.code) if outcome.code.isdigit() else None
@@ -406,6 +415,10 @@ class Dispatcher:
     async def _refresh_halted(self) -> None:
         ids = {f.row.broadcast_id for f in self._state.inflight.values() if f.row.broadcast_id}
         self._state.halted = await self.broadcasts.halted({i for i in ids if i is not None})
+
+
+def _file_gone() -> Outcome:
+    return Outcome(Kind.REJECTED, "invalid", "invalid outbox row: the attached file is gone")
 
 
 def make_sender(settings: DispatchSettings) -> Sender:

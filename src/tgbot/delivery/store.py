@@ -7,7 +7,9 @@ the caller still owns, so a dispatcher whose lease ran out can never overwrite a
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +61,11 @@ _CLAIM_BROADCAST = text(
 )
 # A file attached to a row (operators' replies): its bytes until Telegram has it, then its id.
 _LOAD_UPLOAD = text("SELECT file_id, data, file_name, mime_type FROM outbox_uploads WHERE id = :id")
+_UPLOAD_FILE_ID = text("SELECT file_id FROM outbox_uploads WHERE id = :id")
+# One uploader of a file at a time, across dispatchers: a transaction-scoped advisory lock in
+# the namespace below, keyed by the upload's id.
+_LOCK_UPLOAD = text("SELECT pg_advisory_xact_lock(:namespace, CAST(:id % 2147483647 AS int))")
+UPLOAD_LOCK_NAMESPACE = 7_316
 # Telegram has the file now: later sends use its file_id, the bytes are dropped, and the
 # support message shows the file Telegram stored.
 _REMEMBER_UPLOAD = text(
@@ -254,13 +261,25 @@ class OutboxStore:
             await _bump(conn, tally)
         return len(rows)
 
-    async def load_upload(self, upload_id: int) -> Upload | None:
+    async def upload_file_id(self, upload_id: int) -> tuple[bool, str | None]:
+        """(whether the upload exists, Telegram's file_id once it has the file) — the bytes stay
+        in the database: a file sent to many chats is read once, by its one uploader."""
         async with self.engine.connect() as conn:
+            row = (await conn.execute(_UPLOAD_FILE_ID, {"id": upload_id})).first()
+        return (row is not None, row.file_id if row is not None else None)
+
+    @contextlib.asynccontextmanager
+    async def uploading(self, upload_id: int) -> AsyncIterator[Upload | None]:
+        """The upload, read under a lock no other dispatcher gets until this one is done (and
+        has remembered the file_id): the first to come uploads, the others then find file_id."""
+        async with self.engine.begin() as conn:
+            await conn.execute(_LOCK_UPLOAD, {"namespace": UPLOAD_LOCK_NAMESPACE, "id": upload_id})
             row = (await conn.execute(_LOAD_UPLOAD, {"id": upload_id})).first()
-        if row is None:
-            return None
-        data = bytes(row.data) if row.data is not None else None
-        return Upload(row.file_id, data, row.file_name, row.mime_type)
+            if row is None:
+                yield None
+                return
+            data = bytes(row.data) if row.data is not None else None
+            yield Upload(row.file_id, data, row.file_name, row.mime_type)
 
     async def remember_upload(self, *, upload_id: int, outbox_id: int, file_id: str) -> None:
         async with self.engine.begin() as conn:

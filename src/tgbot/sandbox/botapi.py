@@ -64,6 +64,7 @@ async def read_raw_params(request: web.Request, store: FileStore | None = None) 
             limit = MAX_PHOTO_BYTES if name == "photo" else MAX_UPLOAD_BYTES
             if len(data) > limit:
                 raise ApiError(413, "Request Entity Too Large")
+            store.bot_uploads += 1
             files[name] = store.put(
                 data, file_name=value.filename, mime_type=value.content_type, photo=name == "photo"
             ).file_id

@@ -261,6 +261,7 @@ class ControlApi:
         stats["long_polls_waiting"] = self.state.queue.waiting
         stats["pending_updates"] = self.delivery.pending()
         stats["webhook"] = self.delivery.counters.public()
+        stats["bot_uploads"] = self.state.files.bot_uploads
         return web.json_response(stats)
 
     async def reset(self, request: web.Request) -> web.Response:

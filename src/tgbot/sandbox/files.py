@@ -73,6 +73,7 @@ class FileStore:
         self._by_id: dict[str, StoredFile] = {}
         self._by_path: dict[str, StoredFile] = {}
         self._numbers = itertools.count(1)
+        self.bot_uploads = 0  # files the bot sent as multipart uploads (not by file_id)
 
     def put(self, data: bytes, *, file_name: str, mime_type: str | None, photo: bool) -> StoredFile:
         file_id = "sbx_" + secrets.token_urlsafe(12)

@@ -199,6 +199,13 @@ class SandboxControl:
         data = await self._request("GET", f"/sandbox/sent{query}")
         return [c for c in data["calls"] if c["method"] == "sendMessage"]
 
+    async def all_calls(self) -> list[dict[str, Any]]:
+        """Every Bot API call the sandbox recorded, whatever its method."""
+        return list((await self._request("GET", "/sandbox/sent"))["calls"])
+
+    async def stats(self) -> dict[str, Any]:
+        return dict(await self._request("GET", "/sandbox/stats"))
+
     async def delivered(self) -> list[dict[str, Any]]:
         return [c for c in await self.calls() if c["ok"]]
 

@@ -9,6 +9,7 @@ from tests.integration.delivery.harness import Db, Launcher, SandboxControl, per
 from tests.support.waiting import async_wait_until
 from tgbot.config import postgres_url_for
 from tgbot.delivery.broadcasts import Broadcasts
+from tgbot.sandbox.files import placeholder_png
 
 
 async def _status(db: Db, broadcast_id: int, status: str) -> bool:
@@ -253,3 +254,36 @@ async def test_a_segment_broadcast_reaches_exactly_its_segment(
     )
     assert per_chat(await control.delivered()) == {40: 1, 46: 1}
     assert (await db.broadcast(broadcast_id))["total_count"] == 2
+
+
+async def test_a_photo_broadcast_uploads_once_then_sends_by_file_id(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    recipients = list(range(60, 100))
+    await db.add_users(recipients)
+    photo = placeholder_png((200, 80, 40), size=256)
+    upload_id = await db.scalar(
+        "INSERT INTO outbox_uploads (data, file_name, mime_type, size) "
+        "VALUES (%s, 'sale.png', 'image/png', %s) RETURNING id",
+        (photo, len(photo)),
+    )
+    broadcast_id = await db.add_broadcast(status="draft", text="<b>Sale</b> today")
+    await db.execute(
+        "UPDATE broadcasts SET parse_mode = 'HTML', method = 'sendPhoto', upload_id = %s "
+        "WHERE id = %s",
+        (upload_id, broadcast_id),
+    )
+    # Two dispatchers race for the first sends: still one upload.
+    launch(outbox_global_rate=200)
+    launch(outbox_global_rate=200)
+    await db.set_broadcast_status(broadcast_id, "running")
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=60, what="broadcast done"
+    )
+    assert (await control.stats())["bot_uploads"] == 1
+    calls = [c for c in await control.all_calls() if c["method"] == "sendPhoto" and c["ok"]]
+    assert sorted(int(c["chat_id"]) for c in calls) == recipients  # each once
+    file_ids = {c["params"]["photo"] for c in calls}
+    assert len(file_ids) == 1  # the uploaded file, then its file_id: one file for everyone
+    assert all(c["params"]["caption"] == "<b>Sale</b> today" for c in calls)
+    assert await db.scalar("SELECT data IS NULL FROM outbox_uploads WHERE id = %s", (upload_id,))

@@ -28,8 +28,15 @@ from tgadmin.panel.broadcast_control import (
     audience_count,
     test_send,
 )
-from tgadmin.panel.models import Broadcast
-from tgbot.telegram_html import MESSAGE_LIMIT, preview_html, problems, url_problem
+from tgadmin.panel.inbox import attachments
+from tgadmin.panel.models import Broadcast, OutboxUpload
+from tgbot.telegram_html import (
+    CAPTION_LIMIT,
+    MESSAGE_LIMIT,
+    preview_html,
+    problems,
+    url_problem,
+)
 
 AUDIENCE = (
     "audience_language",
@@ -157,6 +164,15 @@ def format_buttons(rows: list[list[dict[str, str]]] | None) -> str:
 class BroadcastForm(forms.ModelForm[Broadcast]):
     """Text in Telegram's HTML, checked as Telegram would; URL buttons as plain lines."""
 
+    attachment = forms.FileField(
+        label=_("Attachment"),
+        required=False,
+        help_text=_(
+            "One photo (JPEG, PNG, WebP up to 10 MB) or file (up to 50 MB); the text becomes its "
+            "caption (1024 characters). Uploaded to Telegram once, then sent by reference."
+        ),
+    )
+    remove_attachment = forms.BooleanField(label=_("Remove the attachment"), required=False)
     buttons_text = forms.CharField(
         label=_("Buttons"),
         required=False,
@@ -198,9 +214,39 @@ class BroadcastForm(forms.ModelForm[Broadcast]):
             raise forms.ValidationError(found)
         return value
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("attachment")
+        if upload is not None:
+            try:
+                data["attachment"] = attachments.read_attachment(upload)
+            except attachments.AttachmentRefused as exc:
+                self.add_error("attachment", str(exc))
+        keeps_file = self.instance.upload_id is not None and not data.get("remove_attachment")
+        text = data.get("text")
+        if text and (data.get("attachment") or keeps_file):
+            # With a file the text is its caption: Telegram's limit is 1024.
+            for problem in problems(text, limit=CAPTION_LIMIT):
+                if "characters as Telegram counts them" in problem:
+                    self.add_error("text", _("As a caption: %(problem)s") % {"problem": problem})
+        return data
+
     def save(self, commit: bool = True) -> Broadcast:
         self.instance.parse_mode = "HTML"  # what the form checked the text as
         self.instance.buttons = getattr(self, "parsed_buttons", None) or None
+        attachment = self.cleaned_data.get("attachment")
+        if isinstance(attachment, attachments.Attachment):
+            # Stored once; every recipient's row points at it (uploaded once, then by file_id).
+            self.instance.upload = OutboxUpload.objects.create(
+                data=attachment.data,
+                file_name=attachment.file_name,
+                mime_type=attachment.mime_type,
+                size=len(attachment.data),
+            )
+            self.instance.method = attachment.method
+        elif self.cleaned_data.get("remove_attachment"):
+            self.instance.upload = None
+            self.instance.method = "sendMessage"
         return super().save(commit)
 
 
@@ -214,7 +260,19 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
     actions = ("start", "pause", "resume", "cancel")
     change_form_template = "admin/panel/broadcast/change_form.html"
     fieldsets = (
-        (None, {"fields": ("title", "text", "preview", "buttons_text")}),
+        (
+            None,
+            {
+                "fields": (
+                    "title",
+                    "text",
+                    "preview",
+                    "attachment",
+                    "remove_attachment",
+                    "buttons_text",
+                )
+            },
+        ),
         (
             _("Audience and schedule"),
             {"fields": (*AUDIENCE, "recipients", "scheduled_at")},
@@ -245,7 +303,12 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
         keyboard = format_html_join(
             "", '<div class="tg-button-row">{}</div>', ((_row_html(r),) for r in obj.buttons or [])
         )
-        return format_html(
+        attached = (
+            format_html('<div class="tg-attachment">📎 {}</div>', obj.upload.file_name)
+            if obj.upload is not None
+            else SafeString("")
+        )
+        return attached + format_html(
             '<div class="tg-preview" id="tg-preview" data-url="{}">{}</div>'
             '<div class="tg-keyboard" id="tg-keyboard">{}</div>',
             reverse("admin:panel_broadcast_preview"),

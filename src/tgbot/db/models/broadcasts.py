@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, Text, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,6 +20,9 @@ class Broadcast(Base):
         CheckConstraint("char_length(text) <= 4096", name="text_length"),  # migration 0003
         CheckConstraint("parse_mode IS NULL OR parse_mode = 'HTML'", name="parse_mode"),
         CheckConstraint("audience_active_days > 0", name="audience_active_days"),
+        CheckConstraint(
+            "method IN ('sendMessage', 'sendPhoto', 'sendDocument')", name="method"
+        ),  # migration 0007
         Index("ix_broadcasts_status_scheduled_at", "status", "scheduled_at"),
         Index("ix_broadcasts_created_at", "created_at"),
     )
@@ -29,6 +32,15 @@ class Broadcast(Base):
     text: Mapped[str] = mapped_column(Text)
     parse_mode: Mapped[str | None] = mapped_column(
         String(16), comment="NULL: plain text; HTML: Telegram's HTML formatting"
+    )
+    method: Mapped[str] = mapped_column(
+        String(32),
+        server_default="sendMessage",
+        comment="sendMessage, or sendPhoto / sendDocument with the text as the caption",
+    )
+    upload_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_uploads.id", ondelete="SET NULL"),
+        comment="The attached file (outbox_uploads), uploaded once for every recipient",
     )
     buttons: Mapped[list[list[dict[str, str]]] | None] = mapped_column(
         JSONB, comment='Inline keyboard rows: [[{"text": ..., "url": ...}, ...], ...]'
