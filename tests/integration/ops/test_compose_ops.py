@@ -1,4 +1,5 @@
-"""compose.yaml's operations parts validate: the backup service and the monitoring profile."""
+"""compose.yaml's operations parts validate: the backup service, the monitoring profile, the edge
+proxy as the only published service of staging/prod, the networks and Redis' password."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).parents[3]
+DEV_FILES = "compose.yaml:compose.override.yaml"
 
 
 def config(*profiles: str, env: str = "prod") -> dict[str, Any]:
@@ -28,6 +30,9 @@ def config(*profiles: str, env: str = "prod") -> dict[str, Any]:
             "TGBOT_ENV": env,
             "WEBHOOK_URL": "https://bot.example.com/hook",
             "ADMIN_HOST": "admin.example.com",
+            "ACME_EMAIL": "ops@example.com",
+            # staging/prod as .env.example has it: without compose.override.yaml's dev ports
+            "COMPOSE_FILE": "compose.yaml" if env != "dev" else DEV_FILES,
         },
         capture_output=True,
         text=True,
@@ -58,3 +63,47 @@ def test_monitoring_profile_reads_the_backup_textfile_and_the_rules() -> None:
     assert mounts["/etc/prometheus/prometheus.yml"] == str(REPO / "monitoring" / "prometheus.yml")
     assert mounts["/etc/prometheus/rules"] == str(REPO / "monitoring" / "rules")
     assert "prometheus" not in config("prod")["services"]
+
+
+def published(service: dict[str, Any]) -> list[int]:
+    return sorted(int(p["target"]) for p in service.get("ports", []))
+
+
+def test_staging_and_prod_publish_only_the_edge_proxy() -> None:
+    for env in ("staging", "prod"):
+        services = config(env, env=env)["services"]
+        assert {name for name, s in services.items() if s.get("ports")} == {"proxy"}
+        assert published(services["proxy"]) == [80, 443]
+        proxy_env = services["proxy"]["environment"]
+        assert proxy_env["WEBHOOK_URL"] == "https://bot.example.com/hook"
+        assert proxy_env["ADMIN_HOST"] == "admin.example.com"
+    dev = config("dev", env="dev")["services"]
+    assert "proxy" not in dev
+    assert published(dev["bot"]) == [8080]
+    assert published(dev["admin"]) == [8000]
+
+
+def test_networks_keep_the_data_tier_off_the_edge() -> None:
+    cfg = config("prod", "monitoring")
+    services, networks = cfg["services"], cfg["networks"]
+    assert networks["data"].get("internal") is True
+    assert set(services["proxy"]["networks"]) == {"edge"}
+    for name in ("postgres", "redis", "migrate", "admin-migrate", "backup"):
+        assert set(services[name]["networks"]) == {"data"}, name
+    for name in ("bot", "admin"):
+        assert set(services[name]["networks"]) == {"edge", "data", "monitoring"}, name
+    assert "edge" not in services["dispatcher"]["networks"]
+    for name in ("prometheus", "node-exporter", "grafana"):
+        assert set(services[name]["networks"]) == {"monitoring"}, name
+
+
+def test_redis_requires_a_password_from_a_secret() -> None:
+    for env in ("dev", "staging", "prod"):
+        services = config(env, env=env)["services"]
+        redis = services["redis"]
+        assert [s["source"] for s in redis["secrets"]] == ["redis_password"]
+        assert "requirepass" in " ".join(redis["command"])
+        for name in ("bot", "dispatcher", "migrate"):
+            assert "redis_url" in [s["source"] for s in services[name]["secrets"]], name
+            assert services[name]["environment"]["REDIS_URL_FILE"] == "/run/secrets/redis_url"
+            assert "REDIS_URL" not in services[name]["environment"], name
