@@ -31,6 +31,9 @@ def config(*profiles: str, env: str = "prod") -> dict[str, Any]:
             "WEBHOOK_URL": "https://bot.example.com/hook",
             "ADMIN_HOST": "admin.example.com",
             "ACME_EMAIL": "ops@example.com",
+            "BACKUP_AGE_RECIPIENT": "age1example",
+            "BACKUP_S3_ENDPOINT": "https://s3.example.com",
+            "BACKUP_S3_BUCKET": "tgbot-backups",
             # staging/prod as .env.example has it: without compose.override.yaml's dev ports
             "COMPOSE_FILE": "compose.yaml" if env != "dev" else DEV_FILES,
         },
@@ -48,8 +51,16 @@ def test_backup_runs_in_staging_and_prod_only() -> None:
         backup = config(env, env=env)["services"]["backup"]
         assert backup["command"] == ["loop"]
         assert backup["environment"]["DATABASE_URL_FILE"] == "/run/secrets/database_url"
-        assert [v["target"] for v in backup["volumes"]] == ["/backups"]
+        assert [v["target"] for v in backup["volumes"]] == ["/backups", "/metrics"]
         assert backup["build"]["dockerfile"] == "Dockerfile.backup"
+        assert backup["environment"]["BACKUP_AGE_RECIPIENT"] == "age1example"
+        assert backup["environment"]["BACKUP_S3_BUCKET"] == "tgbot-backups"
+        assert backup["environment"]["BACKUP_S3_ACCESS_KEY_ID_FILE"] == (
+            "/run/secrets/backup_s3_access_key_id"
+        )
+        assert {"backup_s3_access_key_id", "backup_s3_secret_access_key"} <= {
+            s["source"] for s in backup["secrets"]
+        }
     assert "backup" not in config("dev", env="dev")["services"]
 
 
@@ -57,8 +68,11 @@ def test_monitoring_profile_reads_the_backup_textfile_and_the_rules() -> None:
     services = config("prod", "monitoring")["services"]
     assert {"prometheus", "node-exporter", "grafana"} <= set(services)
     node = services["node-exporter"]
-    assert "--collector.textfile.directory=/backups/metrics" in node["command"]
-    assert node["volumes"][0]["source"] == services["backup"]["volumes"][0]["source"]
+    assert "--collector.textfile.directory=/textfile" in node["command"]
+    # node-exporter sees the backup's metrics file, never the dumps
+    backup_mounts = {v["target"]: v["source"] for v in services["backup"]["volumes"]}
+    assert [v["source"] for v in node["volumes"]] == [backup_mounts["/metrics"]]
+    assert services["backup"]["environment"]["BACKUP_METRICS_PATH"].startswith("/metrics/")
     mounts = {v["target"]: v["source"] for v in services["prometheus"]["volumes"]}
     assert mounts["/etc/prometheus/prometheus.yml"] == str(REPO / "monitoring" / "prometheus.yml")
     assert mounts["/etc/prometheus/rules"] == str(REPO / "monitoring" / "rules")
@@ -88,8 +102,9 @@ def test_networks_keep_the_data_tier_off_the_edge() -> None:
     services, networks = cfg["services"], cfg["networks"]
     assert networks["data"].get("internal") is True
     assert set(services["proxy"]["networks"]) == {"edge"}
-    for name in ("postgres", "redis", "migrate", "admin-migrate", "backup"):
+    for name in ("postgres", "redis", "migrate", "admin-migrate"):
         assert set(services[name]["networks"]) == {"data"}, name
+    assert set(services["backup"]["networks"]) == {"data", "outbound"}  # to the off-site bucket
     for name in ("bot", "admin"):
         assert set(services[name]["networks"]) == {"edge", "data", "monitoring"}, name
     assert "edge" not in services["dispatcher"]["networks"]
