@@ -158,6 +158,10 @@ python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$work/edge-secre
   echo "HTTPS_PORT=0"
   echo "SANDBOX_PORT=0"
   echo "RESTART_POLICY=no"
+  # backups run in tests/integration/ops (scaled to 0 here); staging requires their settings
+  echo "BACKUP_AGE_RECIPIENT=age1unused"
+  echo "BACKUP_S3_ENDPOINT=http://unused"
+  echo "BACKUP_S3_BUCKET=unused"
 } >"$work/edge.env"
 pebble_image=${PEBBLE_IMAGE:-ghcr.io/letsencrypt/pebble:latest}
 docker run --rm --entrypoint cat "$pebble_image" /test/certs/pebble.minica.pem >"$work/pebble.minica.pem"
