@@ -13,9 +13,9 @@
 #   1. migrate: the `migrate` and `admin-migrate` one-shots of the new tag (alembic, advisory-locked;
 #      schema changes must be expand-only for the old replicas still running, see docs/compose.md);
 #   2. for bot, admin, dispatcher in turn: start as many new replicas as run now (alongside the old
-#      ones; the edge proxy finds them in Docker's DNS), wait until every new one is healthy
-#      (/readyz), then stop the old ones with SIGTERM: each closes its listener (the proxy retries
-#      refused connections on the new replicas) and finishes its in-flight updates, within the
+#      ones, off the edge network), wait until every new one is healthy (/readyz), connect them to
+#      the edge network (the proxy finds them in Docker's DNS within a second), then stop the old
+#      ones with SIGTERM: each closes its listener and finishes its in-flight updates, within the
 #      service's stop_grace_period;
 #   3. TAG=<tag> in the env file, so a later `docker compose up -d` keeps the new version.
 # A new replica that does not become healthy within ROLL_READY_TIMEOUT seconds (default 240) stops
@@ -60,8 +60,8 @@ step "migrate (tag $tag)"
 compose run --rm --no-deps migrate
 compose run --rm --no-deps admin-migrate
 
-# Container ids of a service, oldest first.
-ids() { compose ps -q "$1" | xargs -r docker inspect -f '{{.Created}} {{.Id}}' | sort | cut -d' ' -f2; }
+# Container ids of a service, oldest first (--all: created ones too).
+ids() { compose ps -q "$@" | xargs -r docker inspect -f '{{.Created}} {{.Id}}' | sort | cut -d' ' -f2; }
 health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$1"; }
 
 roll() {
@@ -74,9 +74,17 @@ roll() {
     return
   fi
   step "$service: $count old replica(s); starting $count of tag $tag beside them"
-  compose up -d --no-deps --no-recreate --scale "$service=$((count * 2))" "$service"
-  mapfile -t new < <(ids "$service" | grep -vxF -f <(printf '%s\n' "${old[@]}") || true)
+  # The edge network (the proxy's) of the service, if it is on one: new replicas join it, and so
+  # the proxy's DNS, only once healthy; until then they would refuse the proxy's connections.
+  edge=$(docker inspect -f '{{range $name, $_ := .NetworkSettings.Networks}}{{println $name}}{{end}}' \
+    "${old[0]}" | grep -E '_edge$' || true)
+  compose up --no-start --no-deps --no-recreate --scale "$service=$((count * 2))" "$service"
+  mapfile -t new < <(ids --all "$service" | grep -vxF -f <(printf '%s\n' "${old[@]}") || true)
   [ "${#new[@]}" = "$count" ] || { echo "$service: expected $count new replicas, got ${#new[@]}" >&2; exit 1; }
+  for id in "${new[@]}"; do
+    [ -z "$edge" ] || docker network disconnect "$edge" "$id"
+    docker start "$id" >/dev/null
+  done
 
   deadline=$(( $(date +%s) + ready_timeout ))
   while :; do
@@ -104,6 +112,12 @@ roll() {
     fi
     sleep 1
   done
+  if [ -n "$edge" ]; then
+    for id in "${new[@]}"; do
+      docker network connect --alias "$service" "$edge" "$id"
+    done
+    sleep 2 # the proxy re-reads Docker's DNS every second
+  fi
   step "$service: new replicas healthy; draining and stopping the old ones (SIGTERM)"
   # docker stop waits for each container's own stop_grace_period (StopTimeout) before SIGKILL.
   docker stop "${old[@]}" >/dev/null

@@ -105,8 +105,8 @@ def test_networks_keep_the_data_tier_off_the_edge() -> None:
     for name in ("postgres", "redis", "migrate", "admin-migrate"):
         assert set(services[name]["networks"]) == {"data"}, name
     assert set(services["backup"]["networks"]) == {"data", "outbound"}  # to the off-site bucket
-    for name in ("bot", "admin"):
-        assert set(services[name]["networks"]) == {"edge", "data", "monitoring"}, name
+    assert set(services["bot"]["networks"]) == {"edge", "data", "outbound", "monitoring"}
+    assert set(services["admin"]["networks"]) == {"edge", "data", "monitoring"}
     assert "edge" not in services["dispatcher"]["networks"]
     for name in ("prometheus", "node-exporter", "grafana"):
         assert set(services[name]["networks"]) == {"monitoring"}, name
