@@ -10,6 +10,10 @@
 #   tgbot-backup restore FILE [--force]
 #                                    restore into DATABASE_URL; refuses a database that already
 #                                    has tables unless --force (which drops what the dump holds)
+#   tgbot-backup restore --latest [--force]
+#                                    fetch the newest backup from the off-site bucket, decrypt,
+#                                    verify, then restore as above
+#   tgbot-backup list                the backups in the off-site bucket, oldest first
 #
 # Settings (environment):
 #   DATABASE_URL or DATABASE_URL_FILE   postgresql://user:password@host:5432/db (the bot's URL)
@@ -18,11 +22,20 @@
 #   BACKUP_INTERVAL_SECONDS             `loop` period (default 86400)
 #   BACKUP_METRICS_PATH                 node-exporter textfile to write after each success
 #                                       (default $BACKUP_DIR/metrics/tgbot_backup.prom; "" = none)
+#   BACKUP_AGE_RECIPIENT                age public key (age1...): dumps are encrypted to it
+#                                       (tgbot-*.dump.age); the private key never goes on the server
+#   BACKUP_AGE_IDENTITY_FILE            the private key file, for restore only
+#   BACKUP_S3_BUCKET                    off-site copy to this S3-compatible bucket when set, with the
+#                                       same retention applied there
+#   BACKUP_S3_ENDPOINT, BACKUP_S3_REGION, BACKUP_S3_PREFIX (default tgbot/)
+#   BACKUP_S3_ACCESS_KEY_ID[_FILE], BACKUP_S3_SECRET_ACCESS_KEY[_FILE]   credentials
 #
-# Files are named tgbot-YYYYmmddTHHMMSSZ.dump (UTC, pg_dump custom format, compressed).
-# Exit codes: 0 ok, 1 failure, 2 bad usage or settings, 3 database unreachable,
+# Files are named tgbot-YYYYmmddTHHMMSSZ.dump[.age] (UTC, pg_dump custom format, compressed),
+# mode 0600. Exit codes: 0 ok, 1 failure, 2 bad usage or settings, 3 database unreachable,
 #             4 corrupt or truncated dump, 5 target database not empty (use --force),
-#             6 pg_dump older than the server (use the postgres image of the server's major).
+#             6 pg_dump older than the server (use the postgres image of the server's major),
+#             7 no backup in the bucket, 8 cannot decrypt (wrong key, or a truncated or
+#             corrupt file), 9 the bucket is unreachable or refuses the request.
 set -o errexit -o nounset -o pipefail
 
 BACKUP_DIR=${BACKUP_DIR:-/backups}
@@ -33,6 +46,8 @@ INTERVAL=${BACKUP_INTERVAL_SECONDS:-86400}
 METRICS_FILE=${BACKUP_METRICS_PATH-$BACKUP_DIR/metrics/tgbot_backup.prom}
 PREFIX=tgbot-
 SUFFIX=.dump
+NAME_RE="^$PREFIX[0-9]{8}T[0-9]{6}Z\\$SUFFIX(\\.age)?\$"
+umask 077
 
 # One JSON line per event on stdout, the same shape as the services' logs (docs/operations.md).
 log() {
@@ -112,7 +127,7 @@ verify() {
 }
 
 write_metrics() {
-  local finished=$1 size=$2 duration=$3
+  local finished=$1 size=$2 duration=$3 offsite=$4
   [ -n "$METRICS_FILE" ] || return 0
   mkdir -p "$(dirname "$METRICS_FILE")"
   local tmp="$METRICS_FILE.$$.tmp"
@@ -126,13 +141,67 @@ tgbot_backup_last_size_bytes $size
 # HELP tgbot_backup_last_duration_seconds How long the last verified backup took.
 # TYPE tgbot_backup_last_duration_seconds gauge
 tgbot_backup_last_duration_seconds $duration
+# HELP tgbot_backup_last_offsite 1 when the last backup was also copied to the off-site bucket.
+# TYPE tgbot_backup_last_offsite gauge
+tgbot_backup_last_offsite $offsite
 EOF
   chmod 0644 "$tmp"
   mv -f "$tmp" "$METRICS_FILE"
 }
 
+# --- off-site copy (rclone, S3 protocol) ---------------------------------------------------------
+
+secret() { # secret NAME: $NAME, else the content of the file named by $NAME_FILE
+  local name=$1 file_var="${1}_FILE" value
+  value=${!name:-}
+  if [ -z "$value" ] && [ -n "${!file_var:-}" ]; then
+    [ -r "${!file_var}" ] || die 2 backup.config_error reason="$file_var is unreadable"
+    value=$(tr -d '\r\n' <"${!file_var}")
+  fi
+  printf '%s' "$value"
+}
+
+offsite_enabled() { [ -n "${BACKUP_S3_BUCKET:-}" ]; }
+
+# rclone with the bucket as remote "offsite:", configured through its environment only (no
+# config file, no credentials on a command line). A failure is one readable line, exit 9.
+offsite() {
+  local out key id
+  id=$(secret BACKUP_S3_ACCESS_KEY_ID)
+  key=$(secret BACKUP_S3_SECRET_ACCESS_KEY)
+  if [ -z "$id" ] || [ -z "$key" ]; then
+    die 2 backup.config_error \
+      reason="set BACKUP_S3_ACCESS_KEY_ID(_FILE) and BACKUP_S3_SECRET_ACCESS_KEY(_FILE)"
+  fi
+  if ! out=$(RCLONE_CONFIG=/dev/null RCLONE_CONFIG_OFFSITE_TYPE=s3 \
+    RCLONE_CONFIG_OFFSITE_PROVIDER=Other RCLONE_CONFIG_OFFSITE_ENV_AUTH=false \
+    RCLONE_CONFIG_OFFSITE_ENDPOINT="${BACKUP_S3_ENDPOINT:-}" \
+    RCLONE_CONFIG_OFFSITE_REGION="${BACKUP_S3_REGION:-us-east-1}" \
+    RCLONE_CONFIG_OFFSITE_FORCE_PATH_STYLE=true RCLONE_CONFIG_OFFSITE_NO_CHECK_BUCKET=true \
+    RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID="$id" RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY="$key" \
+    rclone --low-level-retries 3 --retries 2 "$@" 2>&1); then
+    die 9 backup.offsite_failed command="$1" \
+      reason="$(printf '%s' "$out" | grep -v '^$' | tail -n 1 | cut -c1-300)"
+  fi
+  printf '%s' "$out"
+}
+
+offsite_dir() {
+  local prefix=${BACKUP_S3_PREFIX-tgbot/}
+  [ -z "$prefix" ] || prefix="${prefix%/}/"
+  printf 'offsite:%s/%s' "$BACKUP_S3_BUCKET" "$prefix"
+}
+
+offsite_names() { # the backups in the bucket, oldest first
+  local listing
+  listing=$(offsite lsf --files-only "$(offsite_dir)")
+  printf '%s\n' "$listing" | grep -E "$NAME_RE" | sort || true
+}
+
+# --- backup --------------------------------------------------------------------------------------
+
 cmd_backup() {
-  local url started stamp final partial size finished
+  local url started stamp final partial size finished offsite_ok=0 err
   url=$(database_url)
   check_versions "$url"
   mkdir -p "$BACKUP_DIR"
@@ -140,30 +209,45 @@ cmd_backup() {
   stamp=$(date -u -d "@$started" +%Y%m%dT%H%M%SZ)
   final="$BACKUP_DIR/$PREFIX$stamp$SUFFIX"
   partial="$BACKUP_DIR/.$PREFIX$stamp$SUFFIX.partial"
-  trap 'rm -f "$partial"' EXIT
+  trap 'rm -f "$partial" "$partial.age"' EXIT
   log info backup.started file="$final"
   if ! pg_dump --format=custom --compress=6 --no-owner --no-privileges \
     --file="$partial" --dbname="$url"; then
     die 1 backup.failed reason="pg_dump failed"
   fi
   verify "$partial"
+  if [ -n "${BACKUP_AGE_RECIPIENT:-}" ]; then
+    if ! err=$(age --encrypt --recipient "$BACKUP_AGE_RECIPIENT" --output "$partial.age" \
+      "$partial" 2>&1); then
+      die 2 backup.config_error reason="BACKUP_AGE_RECIPIENT: $(printf '%s' "$err" | head -n 1)"
+    fi
+    rm -f "$partial"
+    partial="$partial.age"
+    final="$final.age"
+  fi
+  chmod 0600 "$partial"
   mv -f "$partial" "$final"
   trap - EXIT
   size=$(stat -c %s "$final")
   finished=$(date -u +%s)
-  log info backup.done file="$final" bytes="$size" seconds="$((finished - started))"
+  log info backup.done file="$final" bytes="$size" seconds="$((finished - started))" \
+    encrypted="$([ -n "${BACKUP_AGE_RECIPIENT:-}" ] && echo yes || echo no)"
+  if offsite_enabled; then
+    offsite copyto "$final" "$(offsite_dir)$(basename "$final")" >/dev/null
+    log info backup.copied_offsite object="$(offsite_dir)$(basename "$final")"
+    offsite_ok=1
+  fi
   cmd_prune
-  write_metrics "$finished" "$size" "$((finished - started))"
+  write_metrics "$finished" "$size" "$((finished - started))" "$offsite_ok"
 }
 
-# The files to keep, newest first: for each of the last KEEP_DAILY days that has a backup its
-# newest one, likewise for ISO weeks and calendar months (UTC); the union of the three.
-# Buckets are counted among the backups that exist, not back from today: a month of failed
+# The names to keep of those on stdin, newest first: for each of the last KEEP_DAILY days that
+# has a backup its newest one, likewise for ISO weeks and calendar months (UTC); the union of the
+# three. Buckets are counted among the backups that exist, not back from today: a month of failed
 # runs never makes the last good dumps expire.
 select_kept() {
   local names
-  names=$(find "$BACKUP_DIR" -maxdepth 1 -type f -name "$PREFIX*$SUFFIX" -printf '%f\n' |
-    grep -E "^$PREFIX[0-9]{8}T[0-9]{6}Z$SUFFIX\$" | sort -r || true)
+  names=$(grep -E "$NAME_RE" | sort -r || true)
   [ -n "$names" ] || return 0
   # "20250131T235959Z" -> "2025-01-31 23:59:59", then one date(1) call for every key.
   printf '%s\n' "$names" |
@@ -178,42 +262,103 @@ select_kept() {
         if (keep) print $1 }'
 }
 
+local_names() {
+  find "$BACKUP_DIR" -maxdepth 1 -type f -name "$PREFIX*" -printf '%f\n' |
+    grep -E "$NAME_RE" | sort || true
+}
+
+# prune_list NAMES KEPT DRY DELETE...: runs DELETE NAME for every name not kept (prints it if DRY).
+prune_list() {
+  local names=$1 kept=$2 dry=$3 name count=0
+  shift 3
+  while IFS= read -r name; do
+    [ -n "$name" ] || continue
+    grep -qxF "$name" <<<"$kept" && continue
+    if [ "$dry" = "--dry-run" ]; then
+      echo "$name"
+    else
+      "$@" "$name" >/dev/null
+      count=$((count + 1))
+    fi
+  done <<<"$names"
+  PRUNED=$count
+}
+
+remove_local() { rm -f "$BACKUP_DIR/$1"; }
+remove_offsite() { offsite deletefile "$(offsite_dir)$1"; }
+
 cmd_prune() {
-  local dry=${1:-} kept name removed=0
+  local dry=${1:-} names kept removed remote_removed=0
   check_int BACKUP_KEEP_DAILY "$KEEP_DAILY"
   check_int BACKUP_KEEP_WEEKLY "$KEEP_WEEKLY"
   check_int BACKUP_KEEP_MONTHLY "$KEEP_MONTHLY"
   [ -d "$BACKUP_DIR" ] || die 2 backup.no_such_dir dir="$BACKUP_DIR"
-  kept=$(select_kept)
-  while IFS= read -r name; do
-    [ -n "$name" ] || continue
-    if ! grep -qxF "$name" <<<"$kept"; then
-      if [ "$dry" = "--dry-run" ]; then
-        echo "$name"
-      else
-        rm -f "$BACKUP_DIR/$name"
-        removed=$((removed + 1))
-      fi
-    fi
-  done < <(find "$BACKUP_DIR" -maxdepth 1 -type f -name "$PREFIX*$SUFFIX" -printf '%f\n' |
-    grep -E "^$PREFIX[0-9]{8}T[0-9]{6}Z$SUFFIX\$" | sort || true)
+  names=$(local_names)
+  kept=$(printf '%s\n' "$names" | select_kept)
+  prune_list "$names" "$kept" "$dry" remove_local
+  removed=$PRUNED
+  # The same rule in the bucket, over the objects there (they outlive the server's disk).
+  if offsite_enabled; then
+    local remote remote_kept
+    remote=$(offsite_names)
+    remote_kept=$(printf '%s\n' "$remote" | select_kept)
+    prune_list "$remote" "$remote_kept" "$dry" remove_offsite
+    remote_removed=$PRUNED
+  fi
   if [ "$dry" != "--dry-run" ]; then
-    log info backup.pruned removed="$removed" kept="$(grep -c . <<<"$kept" || true)"
+    log info backup.pruned removed="$removed" kept="$(grep -c . <<<"$kept" || true)" \
+      offsite_removed="$remote_removed"
   fi
 }
 
+# --- restore -------------------------------------------------------------------------------------
+
+# decrypt FILE.age into the private work directory; prints the plain file's path. A wrong key and
+# a truncated or altered file both stop here (age authenticates every chunk): nothing restored.
+decrypt() {
+  local file=$1 identity=${BACKUP_AGE_IDENTITY_FILE:-} out err
+  [ -n "$identity" ] || die 2 backup.config_error \
+    reason="$(basename "$file") is encrypted: set BACKUP_AGE_IDENTITY_FILE to the age private key file"
+  [ -r "$identity" ] || die 2 backup.config_error reason="BACKUP_AGE_IDENTITY_FILE is unreadable"
+  out="$WORK/$(basename "${file%.age}")"
+  if ! err=$(age --decrypt --identity "$identity" --output "$out" "$file" 2>&1); then
+    rm -f "$out"
+    die 8 backup.decrypt_failed file="$(basename "$file")" \
+      reason="cannot decrypt (wrong key, or a truncated or corrupt file): $(printf '%s' "$err" | tr '\n' ' ' | cut -c1-200); nothing restored"
+  fi
+  printf '%s' "$out"
+}
+
 cmd_restore() {
-  local file="" force=no url tables
+  local file="" force=no latest=no url tables name
   while [ $# -gt 0 ]; do
     case $1 in
       --force) force=yes ;;
+      --latest) latest=yes ;;
       -*) die 2 backup.usage reason="unknown option $1" ;;
       *) file=$1 ;;
     esac
     shift
   done
-  [ -n "$file" ] || die 2 backup.usage reason="usage: tgbot-backup restore FILE [--force]"
+  if [ "$latest" = yes ]; then
+    [ -z "$file" ] || die 2 backup.usage reason="give a FILE or --latest, not both"
+    offsite_enabled || die 2 backup.config_error reason="--latest needs BACKUP_S3_BUCKET"
+  else
+    [ -n "$file" ] || die 2 backup.usage reason="usage: tgbot-backup restore FILE|--latest [--force]"
+    [ -f "$file" ] || die 2 backup.no_such_file file="$file"
+  fi
   url=$(database_url)
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/tgbot-restore.XXXXXX")
+  trap 'rm -rf "$WORK"' EXIT
+  if [ "$latest" = yes ]; then
+    name=$(offsite_names | tail -n 1)
+    [ -n "$name" ] || die 7 backup.no_backups \
+      reason="no backup in s3://${BACKUP_S3_BUCKET}/${BACKUP_S3_PREFIX-tgbot/}; nothing restored"
+    log info restore.fetching object="$(offsite_dir)$name"
+    offsite copyto "$(offsite_dir)$name" "$WORK/$name" >/dev/null
+    file="$WORK/$name"
+  fi
+  case $file in *.age) file=$(decrypt "$file") ;; esac
   verify "$file"
   server_major "$url" >/dev/null
   tables=$(psql "$url" -X -Atq -v ON_ERROR_STOP=1 -c "
@@ -227,12 +372,12 @@ cmd_restore() {
       reason="the target database is not empty; restore into a new database or pass --force"
     clean=(--clean --if-exists)
   fi
-  log info restore.started file="$file" force="$force"
+  log info restore.started file="$(basename "$file")" force="$force"
   if ! pg_restore --no-owner --no-privileges --exit-on-error --single-transaction \
     "${clean[@]}" --dbname="$url" "$file"; then
     die 1 restore.failed file="$file" reason="pg_restore failed; the single transaction was rolled back"
   fi
-  log info restore.done file="$file"
+  log info restore.done file="$(basename "$file")"
 }
 
 cmd_loop() {
@@ -260,8 +405,12 @@ main() {
       log info backup.verified file="$1"
       ;;
     restore) cmd_restore "$@" ;;
+    list)
+      offsite_enabled || die 2 backup.config_error reason="list needs BACKUP_S3_BUCKET"
+      offsite_names
+      ;;
     *)
-      sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
+      sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2
       exit 2
       ;;
   esac

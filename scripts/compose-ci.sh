@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The images and the compose stack, for real: lint, build, size limits, staging/prod configuration,
-# `up --wait` of the dev profile, the smoke test, a webhook secret rotation under load, and
-# `down -v` always (also on failure).
+# `up --wait` of the dev profile, the smoke test, a webhook secret rotation under load, then a
+# staging-like stack behind the edge proxy (Caddy getting its certificates from Pebble,
+# compose/test/edge.yaml) smoke-tested over https://, and `down -v` always (also on failure).
 #
 #   bash scripts/compose-ci.sh          # what .ci/run does after the tests
 #   KEEP_STACK=1 bash scripts/compose-ci.sh   # leave the stack and images (to debug; it prints how to remove them)
@@ -22,9 +23,17 @@ PYTHON_IMAGE=${PYTHON_IMAGE:-python:3.12-slim-bookworm}
 BOT_LIMIT_MB=80
 ADMIN_LIMIT_MB=110
 dev() { docker compose -p "$PROJECT" --profile dev --env-file /dev/null "$@"; }
+# The staging profile with the test overlay (Pebble, the sandbox as Telegram); its .env is written
+# below. Compose needs the two PEM paths to read the file even before they exist.
+edge() {
+  PEBBLE_MINICA="$work/pebble.minica.pem" PEBBLE_ROOT="$work/pebble-root.pem" \
+    docker compose -p "$PROJECT-edge" -f compose.yaml -f compose/test/edge.yaml \
+    --env-file "$work/edge.env" "$@"
+}
 
 work=$(mktemp -d)
 up=0
+edge_up=0
 cleanup() {
   status=$?
   if [ "$up" = 1 ]; then
@@ -38,6 +47,19 @@ cleanup() {
     else
       step "down -v"
       dev down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
+    fi
+  fi
+  if [ "$edge_up" = 1 ]; then
+    if [ "$status" != 0 ]; then
+      echo "::: edge stack: the last 200 log lines of each service" >&2
+      edge ps -a >&2 || true
+      edge logs --no-color --tail 200 >&2 || true
+    fi
+    if [ "${KEEP_STACK:-0}" = 1 ]; then
+      echo "::: edge stack left up: docker compose -p $PROJECT-edge down -v --remove-orphans"
+    else
+      step "down -v (edge)"
+      edge down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
     fi
   fi
   if [ "${KEEP_STACK:-0}" != 1 ]; then
@@ -132,5 +154,75 @@ uv run python -m scripts.compose_smoke \
 step "webhook secret rotation while users write (docs/operations.md)"
 uv run python -m scripts.compose_rotate --project "$PROJECT" \
   --secret-file "$work/dev-secrets/webhook_secret" --sandbox-url "$(url sandbox 8081)"
+
+if [ "${KEEP_STACK:-0}" != 1 ]; then
+  step "down -v (dev)"
+  dev down -v --remove-orphans --timeout 10 >/dev/null 2>&1
+  up=0
+fi
+
+step "edge: staging behind the TLS proxy, certificates from Pebble (project $PROJECT-edge)"
+mkdir -p "$work/edge-secrets"
+cp compose/dev/secrets/* "$work/edge-secrets/"
+# Staging refuses the dev placeholders that say so (a django-insecure- key outside DEBUG).
+python3 -c 'import secrets; print(secrets.token_urlsafe(48))' >"$work/edge-secrets/django_secret_key"
+python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$work/edge-secrets/admin_password"
+{
+  echo "COMPOSE_PROFILES=staging"
+  echo "TGBOT_ENV=staging"
+  echo "SECRETS_DIR=$work/edge-secrets"
+  echo "BOT_IMAGE=$BOT_IMAGE"
+  echo "ADMIN_IMAGE=$ADMIN_IMAGE"
+  echo "TAG=$TAG"
+  echo "WEBHOOK_URL=https://bot.test/telegram/webhook"
+  echo "ADMIN_HOST=admin.test"
+  echo "ACME_EMAIL=ci@example.com"
+  echo "HTTP_BIND=127.0.0.1"
+  echo "HTTP_PORT=0"
+  echo "HTTPS_BIND=127.0.0.1"
+  echo "HTTPS_PORT=0"
+  echo "SANDBOX_PORT=0"
+  echo "RESTART_POLICY=no"
+  # backups run in tests/integration/ops (scaled to 0 here); staging requires their settings
+  echo "BACKUP_AGE_RECIPIENT=age1unused"
+  echo "BACKUP_S3_ENDPOINT=http://unused"
+  echo "BACKUP_S3_BUCKET=unused"
+} >"$work/edge.env"
+pebble_image=${PEBBLE_IMAGE:-ghcr.io/letsencrypt/pebble:latest}
+docker run --rm --entrypoint cat "$pebble_image" /test/certs/pebble.minica.pem >"$work/pebble.minica.pem"
+edge_up=1
+edge up -d --no-build pebble
+# The root Pebble signs certificates with is made when it starts: fetch it from its management
+# port (served with the minica certificate), for the sandbox and the smoke test to trust.
+pebble_port=$(edge port pebble 15000 | sed 's/.*://')
+for _ in $(seq 1 60); do
+  if curl -sf --cacert "$work/pebble.minica.pem" "https://localhost:$pebble_port/roots/0" \
+      -o "$work/pebble-root.pem"; then break; fi
+  sleep 0.5
+done
+grep -q "BEGIN CERTIFICATE" "$work/pebble-root.pem" || { echo "no root from Pebble" >&2; exit 1; }
+edge up -d --wait --wait-timeout 240 --no-build --scale backup=0   # backups: tests/integration/ops
+
+step "smoke test through https:// (edge)"
+proxy_port() { edge port proxy "$1" | sed 's/.*://'; }
+uv run python -m scripts.compose_smoke \
+  --edge-http-port "$(proxy_port 80)" --edge-https-port "$(proxy_port 443)" \
+  --ca-file "$work/pebble-root.pem" --sandbox-url "http://$(edge port sandbox 8081)" \
+  --admin-password "$(cat "$work/edge-secrets/admin_password")"
+
+step "edge: the proxy's access log is JSON, without query strings, headers or the webhook secret"
+edge logs --no-color --no-log-prefix proxy >"$work/proxy.log"
+grep '"logger":"http.log.access' "$work/proxy.log" >"$work/access.log" || true
+grep -q '"uri":"/telegram/webhook"' "$work/access.log" || {
+  echo "no webhook request in the proxy's access log" >&2; cat "$work/proxy.log" >&2; exit 1; }
+grep -q '"uri":"/admin/login/"' "$work/access.log" || {
+  echo "no admin request in the proxy's access log" >&2; exit 1; }
+for leak in smoke-query-string X-Telegram-Bot-Api-Secret-Token Cookie \
+    "$(cat "$work/edge-secrets/webhook_secret")"; do
+  if grep -qF -- "$leak" "$work/proxy.log"; then
+    echo "the proxy's log shows $leak" >&2; exit 1
+  fi
+done
+echo "  $(wc -l <"$work/access.log") access log lines, none with a query string or a header"
 
 step "ok"

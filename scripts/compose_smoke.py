@@ -14,6 +14,16 @@ Checks, in order, each with a deadline:
      and the bot's reply shows in the user's chat in the sandbox;
   3. the user asks a question, the dev superuser logs in to the admin and replies in the
      conversation: the reply goes through the outbox and the dispatcher to the user's chat.
+
+Through the edge proxy (staging-like stack of scripts/compose-ci.sh, compose/test/edge.yaml), pass
+the proxy's host ports and the CA to trust instead of the bot and admin URLs:
+    uv run python -m scripts.compose_smoke --edge-http-port 32770 --edge-https-port 32771 \
+        --ca-file pebble-root.pem --sandbox-url http://127.0.0.1:32768
+Then every request goes to https://bot.test and https://admin.test (sent to the proxy's ports, as
+DNS would) with certificate checks against that CA only, and first:
+  0. the proxy has its certificates (from the ACME server), HTTP redirects to HTTPS, the admin
+     sends HSTS, and /metrics, /readyz, /healthz, the sandbox and other paths are refused (404);
+     the sandbox's webhook is the https:// URL.
 Prints one line per step; exits 1 with the failing step's reason.
 """
 
@@ -22,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import ssl
 import sys
 import time
 from html.parser import HTMLParser
@@ -36,8 +47,101 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRETS = ROOT / "compose" / "dev" / "secrets"
 
 
+WEBHOOK_HOST = "bot.test"
+ADMIN_HOST = "admin.test"
+
+
 class SmokeFailure(Exception):
     pass
+
+
+class HostsToProxy(httpx.AsyncBaseTransport):
+    """Sends every request to the proxy's local ports, keeping its URL, Host header and SNI name:
+    what a resolver pointing the public names at this server does."""
+
+    def __init__(self, ports: dict[str, int], verify: ssl.SSLContext) -> None:
+        self._ports = ports
+        self._inner = httpx.AsyncHTTPTransport(verify=verify)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        local = httpx.Request(
+            request.method,
+            request.url.copy_with(host="127.0.0.1", port=self._ports[request.url.scheme]),
+            headers=request.headers,
+            stream=request.stream,
+            extensions={**request.extensions, "sni_hostname": request.url.host},
+        )
+        return await self._inner.handle_async_request(local)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def edge_client(args: argparse.Namespace, **kwargs: Any) -> httpx.AsyncClient:
+    """A client for the edge mode (only the given CA trusted), else a plain one."""
+    if args.edge_https_port is None:
+        return httpx.AsyncClient(**kwargs)
+    tls = ssl.create_default_context(cafile=args.ca_file)
+    ports = {"http": args.edge_http_port, "https": args.edge_https_port}
+    return httpx.AsyncClient(transport=HostsToProxy(ports, tls), **kwargs)
+
+
+async def edge_checks(args: argparse.Namespace, sandbox: SandboxHandle) -> None:
+    """Step 0 of the edge mode: certificates, redirect, HSTS, and what must stay unreachable."""
+    bot, admin = f"https://{WEBHOOK_HOST}", f"https://{ADMIN_HOST}"
+    async with edge_client(args, timeout=5) as http:
+
+        async def certified() -> bool:
+            try:
+                return (await http.get(f"{admin}/admin/login/")).status_code == 200
+            except httpx.ConnectError:  # no certificate yet: the handshake fails
+                return False
+
+        await step(
+            "the proxy has its certificates from the ACME server (admin login page 200)",
+            async_wait_until(certified, timeout=180, interval=1, what="a certificate"),
+        )
+
+        async def redirects() -> None:
+            for url in (f"http://{WEBHOOK_HOST}/telegram/webhook", f"http://{ADMIN_HOST}/admin/"):
+                got = await http.get(url)
+                target = url.replace("http://", "https://", 1)
+                assert got.status_code in {301, 308}, f"{url}: HTTP {got.status_code}"
+                assert got.headers["location"] == target, f"{url} -> {got.headers['location']}"
+
+        await step("HTTP redirects to HTTPS", redirects())
+
+        async def hsts() -> None:
+            # The query string must not reach the access log (compose-ci.sh greps for it).
+            got = await http.get(f"{admin}/admin/login/", params={"probe": "smoke-query-string"})
+            assert "max-age=" in got.headers.get("strict-transport-security", ""), got.headers
+            assert "strict-transport-security" not in (await http.get(f"{bot}/")).headers
+
+        await step("the admin sends HSTS", hsts())
+
+        async def refused() -> None:
+            for url in (
+                f"{bot}/metrics",
+                f"{bot}/readyz",
+                f"{bot}/healthz",
+                f"{bot}/telegram/webhook",  # GET: only Telegram's POST goes through
+                f"{bot}/sandbox/stats",
+                f"{bot}/admin/login/",
+                f"{admin}/metrics",
+                f"{admin}/readyz",
+                f"{admin}/healthz",
+                f"{admin}/telegram/webhook",
+            ):
+                got = await http.get(url)
+                assert got.status_code == 404, f"{url}: HTTP {got.status_code}, expected 404"
+
+        await step("/metrics, /readyz, /healthz, the sandbox, other paths: 404", refused())
+
+    async def webhook_is_https() -> None:
+        url = (await sandbox.webhook_info()).get("url", "")
+        assert url == f"{bot}/telegram/webhook", f"the bot registered {url!r}"
+
+    await step(f"the bot registered {bot}/telegram/webhook with the sandbox", webhook_is_https())
 
 
 class FormFields(HTMLParser):
@@ -125,11 +229,11 @@ async def bot_reply(sandbox: SandboxHandle, chat_id: int, text: str, after: int)
     return await async_wait_until(reply, timeout=30, interval=0.2, what="the bot's reply")
 
 
-async def admin_reply(
-    admin_url: str, username: str, password: str, chat_id: int, text: str
-) -> None:
+async def admin_reply(args: argparse.Namespace, chat_id: int, text: str) -> None:
     """Log in to the admin, find the user's conversation and reply in it."""
-    async with httpx.AsyncClient(base_url=admin_url, timeout=10, follow_redirects=True) as http:
+    username, password = args.admin_username, args.admin_password
+    client = edge_client(args, base_url=args.admin_url, timeout=10, follow_redirects=True)
+    async with client as http:
         login = await http.get("/admin/login/")
         fields = form_fields(login.text, "login-form")
         fields.update(username=username, password=password)
@@ -157,16 +261,19 @@ async def main(args: argparse.Namespace) -> None:
     token = (DEV_SECRETS / "telegram_bot_token").read_text().strip()
     sandbox = SandboxHandle(base_url=args.sandbox_url.rstrip("/"), token=token)
     chat_id = 7_000_000_000 + int(time.time()) % 1_000_000_000  # a new user on every run
-    async with httpx.AsyncClient(timeout=5) as http:
-        await step("bot /readyz 200", expect_200(http, f"{args.bot_url}/readyz"))
-        await step("admin /readyz 200", expect_200(http, f"{args.admin_url}/readyz"))
-        await step("admin login page 200", expect_200(http, f"{args.admin_url}/admin/login/"))
-        if args.version:
-            for service, base in (("bot", args.bot_url), ("admin", args.admin_url)):
-                await step(
-                    f"{service} /healthz says version {args.version}",
-                    expect_version(http, f"{base}/healthz", args.version),
-                )
+    if args.edge_https_port is not None:
+        await edge_checks(args, sandbox)
+    else:
+        async with httpx.AsyncClient(timeout=5) as http:
+            await step("bot /readyz 200", expect_200(http, f"{args.bot_url}/readyz"))
+            await step("admin /readyz 200", expect_200(http, f"{args.admin_url}/readyz"))
+            await step("admin login page 200", expect_200(http, f"{args.admin_url}/admin/login/"))
+            if args.version:
+                for service, base in (("bot", args.bot_url), ("admin", args.admin_url)):
+                    await step(
+                        f"{service} /healthz says version {args.version}",
+                        expect_version(http, f"{base}/healthz", args.version),
+                    )
 
     last = max([c["seq"] for c in await sandbox.sent()], default=0)
     greeting = await step(
@@ -184,7 +291,7 @@ async def main(args: argparse.Namespace) -> None:
     answer = f"Smoke reply {chat_id}"
     await step(
         "the dev superuser logs in to the admin and replies",
-        admin_reply(args.admin_url, args.admin_username, args.admin_password, chat_id, answer),
+        admin_reply(args, chat_id, answer),
     )
 
     async def delivered() -> bool:
@@ -209,7 +316,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=(DEV_SECRETS / "admin_password").read_text().strip(),
         help="default: the dev profile's placeholder in compose/dev/secrets/admin_password",
     )
-    return parser.parse_args(argv)
+    edge = parser.add_argument_group("edge mode (through the TLS proxy)")
+    edge.add_argument("--edge-http-port", type=int, help="host port of the proxy's port 80")
+    edge.add_argument("--edge-https-port", type=int, help="host port of the proxy's port 443")
+    edge.add_argument("--ca-file", help="PEM roots to trust (the ACME server's issuing root)")
+    args = parser.parse_args(argv)
+    if args.edge_https_port is not None:
+        if args.edge_http_port is None or args.ca_file is None:
+            parser.error("--edge-https-port needs --edge-http-port and --ca-file")
+        args.admin_url = f"https://{ADMIN_HOST}"
+    return args
 
 
 if __name__ == "__main__":

@@ -41,6 +41,85 @@ SECTIONS: list[tuple[str, str, str]] = [
     ("First superuser", "tgadmin.config:SuperuserSettings", "`tgadmin ensure-superuser`"),
 ]
 
+# Settings read by something other than a settings class: (title, what reads it, rows of
+# (variable, default, meaning)). Kept here so the one generated file lists every setting.
+OTHER_SECTIONS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
+    (
+        "Edge proxy (compose staging and prod)",
+        "the `proxy` service (Caddy, `compose/proxy/`), from `.env`",
+        [
+            (
+                "WEBHOOK_URL",
+                "**required**",
+                "The webhook's public URL; its host gets a certificate "
+                "and only its path is forwarded to the bot (POST).",
+            ),
+            (
+                "ADMIN_HOST",
+                "**required**",
+                "The admin's host name; gets a certificate, HSTS, and "
+                "only the admin prefix, /static/ and /i18n/ are forwarded.",
+            ),
+            ("ACME_EMAIL", "**required**", "Contact address for the certificate authority."),
+            (
+                "ACME_CA",
+                "Let's Encrypt production",
+                "ACME directory URL (e.g. Let's Encrypt staging, or Pebble in the tests).",
+            ),
+            (
+                "ACME_CA_ROOT",
+                "the system's CA bundle",
+                "PEM file of the roots to trust for the ACME server's own TLS.",
+            ),
+            (
+                "HTTP_BIND / HTTP_PORT",
+                "`0.0.0.0` / `80`",
+                "Published HTTP (ACME challenges, redirect to HTTPS).",
+            ),
+            ("HTTPS_BIND / HTTPS_PORT", "`0.0.0.0` / `443`", "Published HTTPS."),
+            ("PROXY_WEBHOOK_MAX_BODY", "`1MB`", "Largest webhook request body."),
+            ("PROXY_ADMIN_MAX_BODY", "`20MB`", "Largest admin request body."),
+            ("PROXY_CPUS / PROXY_MEMORY", "`1` / `256m`", "Resource limits of the proxy."),
+        ],
+    ),
+    (
+        "Backups",
+        "`tgbot-backup` (backup/tgbot-backup.sh: compose `backup`, k8s CronJob `tgbot-backup`)",
+        [
+            ("DATABASE_URL", "**required**", "PostgreSQL URL to dump or restore into. Secret."),
+            ("BACKUP_DIR", "`/backups`", "Where dumps are written."),
+            (
+                "BACKUP_KEEP_DAILY / _WEEKLY / _MONTHLY",
+                "`7` / `4` / `6`",
+                "Retention, applied locally and in the bucket.",
+            ),
+            ("BACKUP_INTERVAL_SECONDS", "`86400`", "Period of `tgbot-backup loop`."),
+            (
+                "BACKUP_METRICS_PATH",
+                "`$BACKUP_DIR/metrics/tgbot_backup.prom`",
+                "node-exporter textfile written after each success (empty: none).",
+            ),
+            (
+                "BACKUP_AGE_RECIPIENT",
+                "— (required in compose staging/prod)",
+                "age public key the "
+                "dumps are encrypted to; the private key never goes on the server.",
+            ),
+            ("BACKUP_AGE_IDENTITY_FILE", "—", "age private key file; read by `restore` only."),
+            (
+                "BACKUP_S3_BUCKET",
+                "— (required in compose staging/prod)",
+                "Off-site bucket; empty: no off-site copy.",
+            ),
+            ("BACKUP_S3_ENDPOINT", "—", "S3 endpoint URL of the provider."),
+            ("BACKUP_S3_REGION", "`us-east-1`", "S3 region."),
+            ("BACKUP_S3_PREFIX", "`tgbot/`", "Key prefix of the backups in the bucket."),
+            ("BACKUP_S3_ACCESS_KEY_ID", "—", "Bucket credentials. Secret."),
+            ("BACKUP_S3_SECRET_ACCESS_KEY", "—", "Bucket credentials. Secret."),
+        ],
+    ),
+]
+
 HEADER = """# Configuration
 
 Every setting is an environment variable. Every secret may instead be given as a file:
@@ -113,6 +192,11 @@ def render() -> str:
         cls = _class(target)
         parts.append(f"\n## {title}\n\nRead by {readers}.\n")
         parts.extend(_table(cls, list(cls.model_fields), {}))
+    for title, readers, rows in OTHER_SECTIONS:
+        parts.append(f"\n## {title}\n\nRead by {readers}.\n")
+        parts.append("| variable | default | meaning |\n| --- | --- | --- |")
+        parts.extend(f"| `{env}` | {default} | {meaning} |" for env, default, meaning in rows)
+        parts.append("")
     return "\n".join(parts)
 
 

@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each scenario may run as long as its scale needs (RESILIENCE_SCALE)."""
     for item in items:
-        if Path(str(item.fspath)).parent == HERE:
+        if Path(str(item.fspath)).parent == HERE and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(scale().test_timeout))
 
 

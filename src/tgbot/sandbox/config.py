@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from tgbot.config.sources import LoggingSettings, load_settings_of
 
@@ -39,6 +40,13 @@ class SandboxConfig(LoggingSettings):
     sandbox_webhook_timeout: float = Field(
         default=10.0, gt=0, description="Seconds to wait for the bot's webhook to answer."
     )
+    sandbox_webhook_ca_file: str | None = Field(
+        default=None,
+        description=(
+            "PEM file of extra CA certificates trusted for https:// webhooks (e.g. a test ACME "
+            "server's root), besides the system's."
+        ),
+    )
     sandbox_rate_limit: bool = Field(
         default=False, description="Enforce Telegram's send rate limits (429) from the start."
     )
@@ -51,6 +59,13 @@ class SandboxConfig(LoggingSettings):
     sandbox_max_recorded_calls: int = Field(
         default=100_000, ge=1, description="Bot API calls kept for /sandbox/sent (oldest dropped)."
     )
+
+    @field_validator("sandbox_webhook_ca_file")
+    @classmethod
+    def _readable(cls, value: str | None) -> str | None:
+        if value and not Path(value).is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
 
 
 def load_sandbox_config(**overrides: Any) -> SandboxConfig:

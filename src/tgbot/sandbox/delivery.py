@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -50,6 +51,7 @@ class WebhookCounters:
     dropped: int = 0  # updates given up on after the last attempt
     connection_errors: int = 0  # attempts that got no HTTP answer
     statuses: Counter[int] = field(default_factory=Counter)  # HTTP status of each answered POST
+    longest_ack: float = 0.0  # seconds from an update's first POST to its 2xx, retries included
 
     def public(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,8 @@ class WebhookCounters:
             "connection_errors": self.connection_errors,
             "by_status": {str(code): n for code, n in sorted(self.statuses.items())},
             "status_5xx": sum(n for code, n in self.statuses.items() if code >= 500),
+            "non_2xx": sum(n for code, n in self.statuses.items() if not 200 <= code < 300),
+            "longest_ack_seconds": round(self.longest_ack, 3),
         }
 
 
@@ -147,6 +151,7 @@ class Delivery:
         status: int | None = None
         counters = self.counters
         counters.updates += 1
+        first_post = time.monotonic()
         for attempt in range(1, self.config.sandbox_webhook_attempts + 1):
             status, error = await self._post(webhook.url, webhook.secret_token, update)
             counters.posts += 1
@@ -164,6 +169,7 @@ class Delivery:
             )
             if error is None:
                 counters.accepted += 1
+                counters.longest_ack = max(counters.longest_ack, time.monotonic() - first_post)
                 return Outcome(delivered=True, status=status)
             webhook.last_error_date = int(time.time())
             webhook.last_error_message = error
@@ -180,7 +186,10 @@ class Delivery:
         """(HTTP status, None) when the bot accepted the update, else (status, error text)."""
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.config.sandbox_webhook_timeout)
+                timeout=aiohttp.ClientTimeout(total=self.config.sandbox_webhook_timeout),
+                connector=aiohttp.TCPConnector(
+                    ssl=_webhook_tls(self.config.sandbox_webhook_ca_file)
+                ),
             )
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
         try:
@@ -223,6 +232,14 @@ class Delivery:
         self._lanes.clear()
         if self._session is not None:
             await self._session.close()
+
+
+def _webhook_tls(ca_file: str | None) -> ssl.SSLContext:
+    """Certificate checks as Telegram does them, trusting ``ca_file``'s roots too when given."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
 
 
 async def _read_reply(response: aiohttp.ClientResponse) -> JsonDict | None:
