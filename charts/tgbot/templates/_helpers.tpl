@@ -107,6 +107,10 @@ app.kubernetes.io/part-of: tgbot
 - {name: CSRF_TRUSTED_ORIGINS, value: {{ default (printf "https://%s" $host) .Values.config.admin.csrfTrustedOrigins | quote }}}
 - {name: ADMIN_URL_PREFIX, value: {{ .Values.config.admin.urlPrefix | quote }}}
 - {name: BEHIND_TLS, value: {{ .Values.config.admin.behindTls | toString | quote }}}
+- {name: LOGIN_FAILURE_LIMIT, value: {{ .Values.config.admin.loginFailureLimit | toString | quote }}}
+- {name: LOGIN_LOCKOUT_MINUTES, value: {{ .Values.config.admin.loginLockoutMinutes | toString | quote }}}
+- {name: SESSION_IDLE_TIMEOUT, value: {{ .Values.config.admin.sessionIdleTimeout | toString | quote }}}
+- {name: TWO_FACTOR_REQUIRED_FOR_ADMINS, value: {{ .Values.config.admin.twoFactorRequiredForAdmins | toString | quote }}}
 - {name: LOG_LEVEL, value: {{ .Values.config.logLevel | quote }}}
 - {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/database-url}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}

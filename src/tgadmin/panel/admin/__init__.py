@@ -1,8 +1,8 @@
 """Admin classes, one module per resource. Importing this package registers them."""
 
-from tgadmin.panel.admin import audit, broadcasts, conversations, outbox, texts, users
+from tgadmin.panel.admin import accounts, audit, broadcasts, conversations, outbox, texts, users
 from tgadmin.panel.admin.site import configure_site
 
 configure_site()
 
-__all__ = ["audit", "broadcasts", "conversations", "outbox", "texts", "users"]
+__all__ = ["accounts", "audit", "broadcasts", "conversations", "outbox", "texts", "users"]
