@@ -9,11 +9,15 @@ sprayer cannot grow the insert-only audit log without bound.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib import admin
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tgadmin.panel import audit
 from tgadmin.panel.models import AdminAuditLog
@@ -25,6 +29,17 @@ def client_ip(request: HttpRequest) -> str:
     """The connection's address. gunicorn rewrites it from X-Forwarded-For only for trusted
     proxies (FORWARDED_ALLOW_IPS), so a client cannot choose a new address with a header."""
     return str(request.META.get("REMOTE_ADDR") or "")
+
+
+def lockout_response(request: HttpRequest, *_axes_arguments: Any) -> HttpResponse:
+    """The lockout page (429) in the admin's look (axes' AXES_LOCKOUT_CALLABLE)."""
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Sign-in locked"),
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_timedelta": settings.AXES_COOLOFF_TIME,
+    }
+    return render(request, "admin/lockout.html", context, status=429)
 
 
 def _recent(action: str, since: timedelta, match: Q | None = None) -> int:

@@ -155,7 +155,7 @@ AXES_FAILURE_LIMIT = ENV.login_failure_limit
 AXES_COOLOFF_TIME = timedelta(minutes=ENV.login_lockout_minutes)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_LOCKOUT_CALLABLE = "tgadmin.panel.lockout.lockout_response"
 # The address is the connection's: gunicorn sets it from X-Forwarded-For only for
 # FORWARDED_ALLOW_IPS, so a client cannot pick a fresh address per attempt with a header.
 AXES_CLIENT_IP_CALLABLE = "tgadmin.panel.lockout.client_ip"
