@@ -42,7 +42,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from tgbot.db.migrate import DatabaseUnavailable, migrate
+    from tgbot.db.migrate import DatabaseUnavailable, RolesRefused, grant_roles, migrate
 
     settings = _settings_and_logging(args)
     try:
@@ -51,9 +51,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             wait_seconds=args.wait,
             connect_timeout=settings.database_connect_timeout,
         )
+        if args.roles:
+            grant_roles(settings.database_url.get_secret_value())
     except DatabaseUnavailable as exc:
         print(f"tgbot migrate: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except RolesRefused as exc:
+        print(f"tgbot migrate: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -195,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="SECONDS",
         help="keep retrying the first connection this long (default: 0, fail at once)",
+    )
+    migrate.add_argument(
+        "--roles",
+        action="store_true",
+        help="then create the least-privilege group roles and grant them (docs/security.md)",
     )
     add("serve", cmd_serve, "Serve the webhook, /healthz, /readyz and /metrics (production).")
     add("poll", cmd_poll, "Long-poll for updates with the same handlers (development).")

@@ -1,0 +1,162 @@
+"""Least-privilege roles on real PostgreSQL: each can do its job and none of the forbidden things.
+
+The database is migrated as a deployment does it: ``tgbot migrate --roles`` (twice: idempotent),
+then ``tgadmin migrate`` as the same migrator; a login user per group role then connects.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import errors, sql
+
+from tests.support.services import psycopg_url
+
+Check = Callable[[psycopg.Connection[tuple[object, ...]]], object]
+
+
+def console_script(name: str) -> str:
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.exists() else shutil.which(name)
+    assert found, f"the {name} console script is not installed (uv sync)"
+    return found
+
+
+def run(command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    return subprocess.run(
+        command, env={**keep, **env}, capture_output=True, text=True, timeout=180, check=False
+    )
+
+
+def as_user(url: str, user: str, password: str) -> str:
+    parts = urlsplit(psycopg_url(url))
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))
+
+
+@pytest.fixture(scope="module")
+def roles_db(pg_server: object) -> Iterator[dict[str, str]]:
+    """A database migrated with roles, and a login URL per group role."""
+    url = pg_server.create_database("tgroles")  # type: ignore[attr-defined]
+    for _ in range(2):
+        done = run([console_script("tgbot"), "migrate", "--roles"], DATABASE_URL=url)
+        assert done.returncode == 0, done.stderr
+    django = run(
+        [console_script("tgadmin"), "migrate", "--no-input"],
+        DATABASE_URL=url,
+        SECRET_KEY=secrets.token_urlsafe(50),
+    )
+    assert django.returncode == 0, django.stderr
+    logins: dict[str, str] = {}
+    suffix = secrets.token_hex(3)
+    with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
+        for group in ("tgbot_app", "tgbot_panel", "tgbot_readonly"):
+            user, password = f"{group}_{suffix}", secrets.token_urlsafe(12)
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+                    sql.Identifier(user), sql.Literal(password), sql.Identifier(group)
+                )
+            )
+            logins[group] = as_user(url, user, password)
+        # A table the migrator adds later (a future Django migration): default privileges.
+        conn.execute("CREATE TABLE django_later (id bigserial PRIMARY KEY, note text)")
+    yield {"owner": url, **logins}
+    pg_server.drop_database(url)  # type: ignore[attr-defined]
+    with psycopg.connect(psycopg_url(url).rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:
+        for group in ("tgbot_app", "tgbot_panel", "tgbot_readonly"):
+            c.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(f"{group}_{suffix}")))
+
+
+def allowed(url: str, statement: str) -> bool:
+    """Whether ``statement`` runs for this login (rolled back either way)."""
+    with psycopg.connect(url) as conn:
+        try:
+            conn.execute(statement)  # type: ignore[arg-type]
+        except errors.InsufficientPrivilege:
+            return False
+        finally:
+            conn.rollback()
+    return True
+
+
+SEED_USER = (
+    "INSERT INTO tg_users (telegram_id, first_name, language) VALUES (77, 'Ann', 'en')"
+    " ON CONFLICT DO NOTHING"
+)
+OUTBOX = (
+    "INSERT INTO outbox (chat_id, method, payload, idempotency_key)"
+    " VALUES (77, 'sendMessage', '{}'::jsonb, md5(random()::text))"
+)
+AUDIT = (
+    "INSERT INTO admin_audit_log (admin_username, action, object_type, object_id, details)"
+    " VALUES ('x', 'ban', 'panel.telegramuser', '77', '{}'::jsonb)"
+)
+
+
+def test_the_bot_reads_and_writes_its_tables_only(roles_db: dict[str, str]) -> None:
+    bot = roles_db["tgbot_app"]
+    assert allowed(bot, SEED_USER)
+    assert allowed(bot, f"{SEED_USER}; {OUTBOX}")  # the sequence behind outbox.id too
+    assert allowed(bot, "UPDATE tg_users SET is_blocked = true WHERE telegram_id = 77")
+    assert allowed(bot, "SELECT version_num FROM alembic_version")
+    for forbidden in (
+        "SELECT * FROM auth_user",
+        "SELECT * FROM django_session",
+        "SELECT * FROM axes_accessattempt",
+        "SELECT * FROM django_later",
+        AUDIT,
+        "SELECT * FROM admin_audit_log",
+        "UPDATE alembic_version SET version_num = 'x'",
+        "TRUNCATE tg_users",
+        "DROP TABLE tg_users",
+        "CREATE TABLE mine (id int)",
+    ):
+        assert not allowed(bot, forbidden), forbidden
+
+
+def test_the_panel_writes_what_it_writes_and_only_appends_to_the_audit_log(
+    roles_db: dict[str, str],
+) -> None:
+    panel = roles_db["tgbot_panel"]
+    assert allowed(panel, "SELECT * FROM auth_user")
+    assert allowed(panel, "INSERT INTO auth_group (name) VALUES ('support')")
+    assert allowed(panel, "DELETE FROM django_session")
+    assert allowed(panel, f"{SEED_USER}; UPDATE tg_users SET is_banned = true")
+    assert allowed(panel, f"{SEED_USER}; {OUTBOX}")
+    assert allowed(panel, AUDIT)
+    assert allowed(panel, "SELECT * FROM admin_audit_log")
+    assert allowed(panel, "INSERT INTO django_later (note) VALUES ('later')")
+    for forbidden in (
+        "UPDATE admin_audit_log SET action = 'nothing'",
+        "DELETE FROM admin_audit_log",
+        "TRUNCATE admin_audit_log",
+        "UPDATE alembic_version SET version_num = 'x'",
+        "DROP TABLE tg_users",
+        "CREATE TABLE mine (id int)",
+        "ALTER TABLE tg_users ADD COLUMN x int",
+    ):
+        assert not allowed(panel, forbidden), forbidden
+
+
+def test_backups_read_everything_and_write_nothing(roles_db: dict[str, str]) -> None:
+    backup = roles_db["tgbot_readonly"]
+    for table in ("tg_users", "auth_user", "django_session", "admin_audit_log", "django_later"):
+        assert allowed(backup, f"SELECT * FROM {table}"), table
+    for forbidden in (SEED_USER, AUDIT, "DELETE FROM auth_user", "CREATE TABLE mine (id int)"):
+        assert not allowed(backup, forbidden), forbidden
+
+
+def test_the_migrator_keeps_everything(roles_db: dict[str, str]) -> None:
+    owner = psycopg_url(roles_db["owner"])
+    assert allowed(owner, "UPDATE admin_audit_log SET action = action")
+    assert allowed(owner, "ALTER TABLE tg_users ADD COLUMN x int")
