@@ -16,7 +16,12 @@ from tgadmin.config import ConfigError, settings_from_environment
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
 DEFAULT_SETTINGS_MODULE = "tgadmin.settings"
-ALIASES = {"ensure-superuser": "ensure_superuser"}
+ALIASES = {
+    "ensure-superuser": "ensure_superuser",
+    "export-user": "export_user",
+    "erase-user": "erase_user",
+    "purge-messages": "purge_messages",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -139,6 +139,12 @@ class AdminSettings(FileSecretsSettings, LoggingSettings):
         ge=60,
         description="Seconds of inactivity after which a panel session expires.",
     )
+    message_retention_days: int = Field(
+        default=0,
+        ge=0,
+        description="`tgadmin purge-messages` deletes messages older than this many days "
+        "(0: keep them all).",
+    )
     two_factor_required_for_admins: bool = Field(
         default=False,
         description="Members of the `admins` group and superusers must set up and use a TOTP "

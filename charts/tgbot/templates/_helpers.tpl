@@ -111,6 +111,7 @@ app.kubernetes.io/part-of: tgbot
 - {name: LOGIN_LOCKOUT_MINUTES, value: {{ .Values.config.admin.loginLockoutMinutes | toString | quote }}}
 - {name: SESSION_IDLE_TIMEOUT, value: {{ .Values.config.admin.sessionIdleTimeout | toString | quote }}}
 - {name: TWO_FACTOR_REQUIRED_FOR_ADMINS, value: {{ .Values.config.admin.twoFactorRequiredForAdmins | toString | quote }}}
+- {name: MESSAGE_RETENTION_DAYS, value: {{ .Values.config.admin.messageRetentionDays | toString | quote }}}
 - {name: LOG_LEVEL, value: {{ .Values.config.logLevel | quote }}}
 - {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/database-url}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}

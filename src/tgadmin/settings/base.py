@@ -166,6 +166,8 @@ AXES_VERBOSE = False  # axes' own log lines would carry user names outside our J
 OTP_TOTP_ISSUER = "Telegram bot admin"
 TWO_FACTOR_REQUIRED_FOR_ADMINS = ENV.two_factor_required_for_admins
 
+MESSAGE_RETENTION_DAYS = ENV.message_retention_days  # tgadmin purge-messages
+
 SESSION_COOKIE_AGE = ENV.session_idle_timeout
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
 

@@ -6,8 +6,10 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -15,7 +17,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from tgadmin.panel import audit
+from tgadmin.panel import audit, user_data
 from tgadmin.panel.admin.base import TelegramUserRowsAdmin
 from tgadmin.panel.models import TelegramUser
 
@@ -61,7 +63,7 @@ class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
     search_fields = ("username",)
     search_help_text = _("Exact Telegram id, or username with or without @ (any case).")
     ordering = ("-last_seen_at",)
-    actions = ("ban", "unban")
+    actions = ("ban", "unban", "export_data", "erase_data")
     readonly_fields = (
         "telegram_id",
         "username",
@@ -80,6 +82,10 @@ class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
 
     def has_ban_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("panel.ban_user")
+
+    def has_personal_data_permission(self, request: HttpRequest) -> bool:
+        """Exporting and erasing a person's data: superusers only."""
+        return bool(request.user.is_superuser)
 
     @admin.display(description=_("conversations"))
     def conversations_link(self, obj: TelegramUser) -> SafeString:
@@ -112,3 +118,45 @@ class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
     @admin.action(description=_("Unban selected users"), permissions=["ban"])
     def unban(self, request: HttpRequest, queryset: QuerySet[TelegramUser]) -> None:
         self._set_banned(request, queryset, banned=False)
+
+    @admin.action(
+        description=_("Export selected users' data (JSON)"), permissions=["personal_data"]
+    )
+    def export_data(self, request: HttpRequest, queryset: QuerySet[TelegramUser]) -> HttpResponse:
+        ids = sorted(queryset.values_list("telegram_id", flat=True))
+        exports = [user_data.export_user(telegram_id) for telegram_id in ids]
+        for telegram_id in ids:
+            user_data.record_export(request.user, telegram_id, by="panel")
+        name = f"telegram-user-{ids[0]}.json" if len(ids) == 1 else "telegram-users.json"
+        response = JsonResponse(
+            exports[0] if len(exports) == 1 else {"users": exports},
+            json_dumps_params={"ensure_ascii": False, "indent": 2},
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    @admin.action(description=_("Erase selected users' data"), permissions=["personal_data"])
+    def erase_data(
+        self, request: HttpRequest, queryset: QuerySet[TelegramUser]
+    ) -> TemplateResponse | None:
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Erase users' data?"),
+                "users": list(queryset),
+                "opts": self.model._meta,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(
+                request, "admin/panel/telegramuser/erase_confirmation.html", context
+            )
+        ids = list(queryset.values_list("telegram_id", flat=True))
+        for telegram_id in ids:
+            user_data.erase_user(telegram_id, request.user, by="panel")
+        self.message_user(
+            request,
+            ngettext("Erased %(n)d user's data.", "Erased %(n)d users' data.", len(ids))
+            % {"n": len(ids)},
+            messages.SUCCESS,
+        )
+        return None
