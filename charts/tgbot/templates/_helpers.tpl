@@ -43,11 +43,14 @@ app.kubernetes.io/part-of: tgbot
 
 {{/* Full image reference. Call with (dict "root" $ "image" .Values.image.bot). */}}
 {{- define "tgbot.image" -}}
-{{- $tag := default .root.Chart.AppVersion .image.tag -}}
+{{- $repository := .image.repository -}}
 {{- if .root.Values.image.registry -}}
-{{- printf "%s/%s:%s" .root.Values.image.registry .image.repository $tag -}}
+{{- $repository = printf "%s/%s" .root.Values.image.registry .image.repository -}}
+{{- end -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" $repository .image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .image.repository $tag -}}
+{{- printf "%s:%s" $repository (default .root.Chart.AppVersion .image.tag) -}}
 {{- end -}}
 {{- end -}}
 
