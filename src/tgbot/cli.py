@@ -52,7 +52,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             connect_timeout=settings.database_connect_timeout,
         )
         if args.roles:
-            grant_roles(settings.database_url.get_secret_value())
+            logins = {
+                group: url.get_secret_value()
+                for group, url in (
+                    ("tgbot_app", settings.app_database_url),
+                    ("tgbot_panel", settings.panel_database_url),
+                    ("tgbot_readonly", settings.readonly_database_url),
+                )
+                if url is not None
+            }
+            grant_roles(settings.database_url.get_secret_value(), logins=logins)
     except DatabaseUnavailable as exc:
         print(f"tgbot migrate: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE

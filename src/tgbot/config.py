@@ -84,6 +84,23 @@ class Settings(FileSecretsSettings, LoggingSettings):
         description="Redis URL, redis://host:6379/0. Secret. Required by serve, poll, dispatch.",
     )
 
+    # --- least-privilege login users, made by `tgbot migrate --roles` (docs/security.md) ----
+    app_database_url: PostgresUrl | None = Field(
+        default=None,
+        description="The bot's and the dispatcher's own PostgreSQL URL: `tgbot migrate --roles` "
+        "creates its user (or sets its password) as a member of tgbot_app. Secret. Optional.",
+    )
+    panel_database_url: PostgresUrl | None = Field(
+        default=None,
+        description="The admin panel's own PostgreSQL URL: `tgbot migrate --roles` makes its user "
+        "a member of tgbot_panel. Secret. Optional.",
+    )
+    readonly_database_url: PostgresUrl | None = Field(
+        default=None,
+        description="The backups' own PostgreSQL URL: `tgbot migrate --roles` makes its user a "
+        "member of tgbot_readonly. Secret. Optional.",
+    )
+
     # --- Telegram ------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = Field(
         default=None, description="Bot token from @BotFather. Secret. Needed to talk to Telegram."

@@ -153,9 +153,12 @@ def migrate(
         engine.dispose()
 
 
-def grant_roles(database_url: str, *, connect_timeout: float = 5.0) -> None:
-    """Create the least-privilege group roles and grant them (:mod:`tgbot.db.roles`)."""
-    from tgbot.db.roles import ensure_roles
+def grant_roles(
+    database_url: str, *, logins: dict[str, str] | None = None, connect_timeout: float = 5.0
+) -> None:
+    """Create the least-privilege group roles and grant them (:mod:`tgbot.db.roles`); then
+    create or update a login user for each ``{group role: URL naming the user}`` in ``logins``."""
+    from tgbot.db.roles import ensure_login_user, ensure_roles
 
     engine = create_engine(
         postgres_url_for(database_url),
@@ -165,11 +168,14 @@ def grant_roles(database_url: str, *, connect_timeout: float = 5.0) -> None:
     try:
         with engine.begin() as conn:
             ensure_roles(conn)
+            users = [ensure_login_user(conn, url, group) for group, url in (logins or {}).items()]
     except OperationalError as exc:
         raise DatabaseUnavailable(_describe_connect_error(exc)) from None
     except ProgrammingError as exc:  # e.g. no CREATEROLE: say so in one line
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise RolesRefused(f"cannot create or grant the roles: {reason}") from None
+    except ValueError as exc:
+        raise RolesRefused(str(exc)) from None
     finally:
         engine.dispose()
-    log.info("migrate.roles_granted")
+    log.info("migrate.roles_granted", login_users=users)

@@ -18,7 +18,7 @@ from the models on every run, so a table leaving the models loses them.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, make_url, text
 
 from tgbot.db.models import Base
 
@@ -109,3 +109,19 @@ def ensure_roles(conn: Connection) -> None:
         statements.append(f"GRANT SELECT ON {VERSION_TABLE} TO {app}")
     for statement in statements:
         conn.execute(text(statement))
+
+
+def ensure_login_user(conn: Connection, url: str, group: str) -> str:
+    """Create the user named in ``url`` (or set its password) as a LOGIN member of ``group``;
+    returns the user name. The password never reaches a log: it is quoted by the server."""
+    parsed = make_url(url)
+    user, password = parsed.username, parsed.password
+    if not user or not password:
+        raise ValueError(f"the URL for {group} needs a user name and a password")
+    literal = conn.execute(text("SELECT quote_literal(:p)"), {"p": str(password)}).scalar_one()
+    name = _quote(conn, user)
+    exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": user}).first()
+    verb = "ALTER" if exists else "CREATE"
+    conn.execute(text(f"{verb} ROLE {name} WITH LOGIN INHERIT PASSWORD {literal}"))
+    conn.execute(text(f"GRANT {_quote(conn, group)} TO {name}"))
+    return user

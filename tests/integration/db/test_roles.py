@@ -1,7 +1,8 @@
 """Least-privilege roles on real PostgreSQL: each can do its job and none of the forbidden things.
 
-The database is migrated as a deployment does it: ``tgbot migrate --roles`` (twice: idempotent),
-then ``tgadmin migrate`` as the same migrator; a login user per group role then connects.
+The database is migrated as a deployment does it: ``tgbot migrate --roles`` with a URL per
+service (twice: idempotent, and a changed password follows), then ``tgadmin migrate`` as the same
+migrator; each service's URL then connects as its own user.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -41,39 +42,47 @@ def run(command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
 def as_user(url: str, user: str, password: str) -> str:
     parts = urlsplit(psycopg_url(url))
     host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
 
 
 @pytest.fixture(scope="module")
 def roles_db(pg_server: object) -> Iterator[dict[str, str]]:
-    """A database migrated with roles, and a login URL per group role."""
+    """A database migrated with roles, and the login URL `tgbot migrate --roles` made per group."""
     url = pg_server.create_database("tgroles")  # type: ignore[attr-defined]
-    for _ in range(2):
-        done = run([console_script("tgbot"), "migrate", "--roles"], DATABASE_URL=url)
-        assert done.returncode == 0, done.stderr
+    suffix = secrets.token_hex(3)
+    logins = {
+        group: as_user(url, f"{group}_{suffix}", secrets.token_urlsafe(12) + "'%@")
+        for group in ("tgbot_app", "tgbot_panel", "tgbot_readonly")
+    }
+    env = {
+        "DATABASE_URL": url,
+        "APP_DATABASE_URL": logins["tgbot_app"],
+        "PANEL_DATABASE_URL": logins["tgbot_panel"],
+        "READONLY_DATABASE_URL": logins["tgbot_readonly"],
+    }
+    first = run([console_script("tgbot"), "migrate", "--roles"], **env)
+    assert first.returncode == 0, first.stderr
+    # Again, with a new password for the bot's user: idempotent, and the password follows.
+    logins["tgbot_app"] = as_user(url, f"tgbot_app_{suffix}", secrets.token_urlsafe(12))
+    again = run(
+        [console_script("tgbot"), "migrate", "--roles"],
+        **{**env, "APP_DATABASE_URL": logins["tgbot_app"]},
+    )
+    assert again.returncode == 0, again.stderr
+    assert "'%@" not in first.stdout + first.stderr + again.stdout + again.stderr
     django = run(
         [console_script("tgadmin"), "migrate", "--no-input"],
         DATABASE_URL=url,
         SECRET_KEY=secrets.token_urlsafe(50),
     )
     assert django.returncode == 0, django.stderr
-    logins: dict[str, str] = {}
-    suffix = secrets.token_hex(3)
     with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
-        for group in ("tgbot_app", "tgbot_panel", "tgbot_readonly"):
-            user, password = f"{group}_{suffix}", secrets.token_urlsafe(12)
-            conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
-                    sql.Identifier(user), sql.Literal(password), sql.Identifier(group)
-                )
-            )
-            logins[group] = as_user(url, user, password)
         # A table the migrator adds later (a future Django migration): default privileges.
         conn.execute("CREATE TABLE django_later (id bigserial PRIMARY KEY, note text)")
     yield {"owner": url, **logins}
     pg_server.drop_database(url)  # type: ignore[attr-defined]
     with psycopg.connect(psycopg_url(url).rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:
-        for group in ("tgbot_app", "tgbot_panel", "tgbot_readonly"):
+        for group in logins:
             c.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(f"{group}_{suffix}")))
 
 
