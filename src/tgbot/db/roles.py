@@ -76,9 +76,20 @@ def ensure_roles(conn: Connection) -> None:
         ).scalars()
     )
     mine = [t for t in bot_tables() if t in existing]
-    statements = [
+    owns_schema = conn.execute(
+        text(
+            "SELECT pg_has_role(current_user, nspowner, 'USAGE') FROM pg_namespace"
+            " WHERE nspname = current_schema()"
+        )
+    ).scalar_one()
+    # Schema privileges need its owner (on a managed database the schema may be another's; its
+    # default lets everyone use it, and PostgreSQL 15+ lets only the owner create in it).
+    schema_statements = [
         f"REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC",
         f"GRANT USAGE ON SCHEMA {schema} TO {app}, {panel}, {readonly}",
+    ]
+    statements = [
+        *(schema_statements if owns_schema else []),
         # Backups: read everything, now and later.
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {readonly}",
         f"GRANT SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {readonly}",

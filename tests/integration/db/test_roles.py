@@ -169,3 +169,45 @@ def test_the_migrator_keeps_everything(roles_db: dict[str, str]) -> None:
     owner = psycopg_url(roles_db["owner"])
     assert allowed(owner, "UPDATE admin_audit_log SET action = action")
     assert allowed(owner, "ALTER TABLE tg_users ADD COLUMN x int")
+
+
+def test_a_managed_database_migrator_without_createrole(roles_db: dict[str, str]) -> None:
+    """A database owner that may not create roles (a managed database's usual user): with the
+    group roles made beforehand (they exist here: roles_db made them), migrate --roles grants;
+    a missing role is refused in one line."""
+    admin_url = psycopg_url(roles_db["owner"]).rsplit("/", 1)[0] + "/postgres"
+    owner, password = f"owner_{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+    database = f"managed_{secrets.token_hex(3)}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN NOCREATEROLE PASSWORD {}").format(
+                sql.Identifier(owner), sql.Literal(password)
+            )
+        )
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(database), sql.Identifier(owner)
+            )
+        )
+    try:
+        url = as_user(admin_url.rsplit("/", 1)[0] + f"/{database}", owner, password)
+        done = run([console_script("tgbot"), "migrate", "--roles"], DATABASE_URL=url)
+        assert done.returncode == 0, done.stderr
+        bot_login = roles_db["tgbot_app"].rsplit("/", 1)[0] + f"/{database}"
+        assert allowed(bot_login, SEED_USER)
+        assert not allowed(bot_login, "CREATE TABLE mine (id int)")
+
+        refused = run(
+            [console_script("tgbot"), "migrate", "--roles"],
+            DATABASE_URL=url,
+            APP_DATABASE_URL=as_user(url, f"newcomer_{secrets.token_hex(3)}", "pw-newcomer-1"),
+        )
+        assert refused.returncode == 1
+        (line,) = refused.stderr.strip().splitlines()
+        assert line.startswith("tgbot migrate: cannot create or grant the roles: permission denied")
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(owner)))
