@@ -88,6 +88,33 @@ database_url() {
   printf '%s' "$url"
 }
 
+# Sets `url` to DATABASE_URL without its password and exports the password as PGPASSWORD, which
+# libpq reads: a process's arguments are visible to every user of the host (ps), its environment
+# is not. The password is percent-decoded as libpq would.
+use_database_url() {
+  local full scheme rest authority userinfo user password
+  full=$(database_url)
+  scheme=${full%%://*}
+  rest=${full#*://}
+  authority=${rest%%/*}
+  url=$full
+  case $authority in
+    *@*)
+      userinfo=${authority%@*}
+      case $userinfo in
+        *:*)
+          user=${userinfo%%:*}
+          password=${userinfo#*:}
+          password=${password//\\/\\\\}
+          printf -v PGPASSWORD '%b' "${password//%/\\x}"
+          export PGPASSWORD
+          url="$scheme://$user@${authority##*@}${rest#"$authority"}"
+          ;;
+      esac
+      ;;
+  esac
+}
+
 check_int() {
   case $2 in '' | *[!0-9]*) die 2 backup.config_error reason="$1 must be a whole number" ;; esac
 }
@@ -202,7 +229,7 @@ offsite_names() { # the backups in the bucket, oldest first
 
 cmd_backup() {
   local url started stamp final partial size finished offsite_ok=0 err
-  url=$(database_url)
+  use_database_url
   check_versions "$url"
   mkdir -p "$BACKUP_DIR"
   started=$(date -u +%s)
@@ -347,7 +374,7 @@ cmd_restore() {
     [ -n "$file" ] || die 2 backup.usage reason="usage: tgbot-backup restore FILE|--latest [--force]"
     [ -f "$file" ] || die 2 backup.no_such_file file="$file"
   fi
-  url=$(database_url)
+  use_database_url
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/tgbot-restore.XXXXXX")
   trap 'rm -rf "$WORK"' EXIT
   if [ "$latest" = yes ]; then

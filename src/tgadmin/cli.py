@@ -17,7 +17,12 @@ from tgbot.version import VERSION
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
 DEFAULT_SETTINGS_MODULE = "tgadmin.settings"
-ALIASES = {"ensure-superuser": "ensure_superuser"}
+ALIASES = {
+    "ensure-superuser": "ensure_superuser",
+    "export-user": "export_user",
+    "erase-user": "erase_user",
+    "purge-messages": "purge_messages",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

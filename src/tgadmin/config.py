@@ -140,6 +140,33 @@ class AdminSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings
         "worker; gunicorn empties it at start. The image sets /tmp/prometheus-multiproc.",
     )
 
+    # --- sign-in hardening -----------------------------------------------------------------
+    login_failure_limit: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins after which the user name, and separately the address, "
+        "is locked out (django-axes).",
+    )
+    login_lockout_minutes: int = Field(
+        default=15, ge=1, description="Minutes a lockout lasts after the last failed sign-in."
+    )
+    session_idle_timeout: int = Field(
+        default=8 * 3600,
+        ge=60,
+        description="Seconds of inactivity after which a panel session expires.",
+    )
+    message_retention_days: int = Field(
+        default=0,
+        ge=0,
+        description="`tgadmin purge-messages` deletes messages older than this many days "
+        "(0: keep them all).",
+    )
+    two_factor_required_for_admins: bool = Field(
+        default=False,
+        description="Members of the `admins` group and superusers must set up and use a TOTP "
+        "authenticator to use the panel.",
+    )
+
     @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
@@ -192,7 +219,7 @@ class SuperuserSettings(FileSecretsSettings):
 
     username: str = Field(min_length=1, max_length=150, description="The admin's login name.")
     password: SecretStr = Field(
-        min_length=8, description="The admin's password (8+ characters). Secret."
+        min_length=12, description="The admin's password (12+ characters). Secret."
     )
     email: str = Field(default="", description="The admin's e-mail address.")
     show_password: bool = Field(

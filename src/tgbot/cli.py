@@ -80,7 +80,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from tgbot.db.migrate import DatabaseUnavailable, migrate
+    from tgbot.db.migrate import DatabaseUnavailable, RolesRefused, grant_roles, migrate
 
     settings = _settings_and_logging(args, MigrateSettings)
     try:
@@ -89,9 +89,23 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             wait_seconds=args.wait,
             connect_timeout=settings.database_connect_timeout,
         )
+        if args.roles:
+            logins = {
+                group: url.get_secret_value()
+                for group, url in (
+                    ("tgbot_app", settings.app_database_url),
+                    ("tgbot_panel", settings.panel_database_url),
+                    ("tgbot_readonly", settings.readonly_database_url),
+                )
+                if url is not None
+            }
+            grant_roles(settings.direct_database_url, logins=logins)
     except DatabaseUnavailable as exc:
         print(f"tgbot migrate: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except RolesRefused as exc:
+        print(f"tgbot migrate: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -236,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="SECONDS",
         help="keep retrying the first connection this long (default: 0, fail at once)",
+    )
+    migrate.add_argument(
+        "--roles",
+        action="store_true",
+        help="then create the least-privilege group roles and grant them (docs/security.md)",
     )
     add("serve", cmd_serve, "Serve the webhook, /healthz, /readyz and /metrics (production).")
     add("poll", cmd_poll, "Long-poll for updates with the same handlers (development).")

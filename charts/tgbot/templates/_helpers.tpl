@@ -43,11 +43,14 @@ app.kubernetes.io/part-of: tgbot
 
 {{/* Full image reference. Call with (dict "root" $ "image" .Values.image.bot). */}}
 {{- define "tgbot.image" -}}
-{{- $tag := default .root.Chart.AppVersion .image.tag -}}
+{{- $repository := .image.repository -}}
 {{- if .root.Values.image.registry -}}
-{{- printf "%s/%s:%s" .root.Values.image.registry .image.repository $tag -}}
+{{- $repository = printf "%s/%s" .root.Values.image.registry .image.repository -}}
+{{- end -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" $repository .image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .image.repository $tag -}}
+{{- printf "%s:%s" $repository (default .root.Chart.AppVersion .image.tag) -}}
 {{- end -}}
 {{- end -}}
 
@@ -157,6 +160,11 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 - {name: CSRF_TRUSTED_ORIGINS, value: {{ default (printf "https://%s" $host) .Values.config.admin.csrfTrustedOrigins | quote }}}
 - {name: ADMIN_URL_PREFIX, value: {{ .Values.config.admin.urlPrefix | quote }}}
 - {name: BEHIND_TLS, value: {{ .Values.config.admin.behindTls | toString | quote }}}
+- {name: LOGIN_FAILURE_LIMIT, value: {{ .Values.config.admin.loginFailureLimit | toString | quote }}}
+- {name: LOGIN_LOCKOUT_MINUTES, value: {{ .Values.config.admin.loginLockoutMinutes | toString | quote }}}
+- {name: SESSION_IDLE_TIMEOUT, value: {{ .Values.config.admin.sessionIdleTimeout | toString | quote }}}
+- {name: TWO_FACTOR_REQUIRED_FOR_ADMINS, value: {{ .Values.config.admin.twoFactorRequiredForAdmins | toString | quote }}}
+- {name: MESSAGE_RETENTION_DAYS, value: {{ .Values.config.admin.messageRetentionDays | toString | quote }}}
 - {name: LOG_LEVEL, value: {{ .Values.config.logLevel | quote }}}
 - {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/database-url}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}

@@ -7,6 +7,7 @@ status 2 — for every command and server that loads these settings.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -61,9 +62,10 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
+THIRD_PARTY_APPS = ["axes", "csp", "django_otp", "django_otp.plugins.otp_totp"]
 LOCAL_APPS = ["tgadmin.panel", "tgadmin.panel.inbox"]
 # Local apps first: their templates override the admin's.
-INSTALLED_APPS = LOCAL_APPS + DJANGO_APPS
+INSTALLED_APPS = LOCAL_APPS + DJANGO_APPS + THIRD_PARTY_APPS
 
 MIDDLEWARE = [
     "tgadmin.panel.metrics.MetricsMiddleware",
@@ -75,8 +77,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tgadmin.panel.two_factor.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]
 
 ROOT_URLCONF = "tgadmin.urls"
@@ -110,7 +116,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -163,3 +172,44 @@ INBOX_REPLY_TARGET_SECONDS = ENV.inbox_reply_target_seconds
 # Configured once at the process edge (tgadmin.cli, tgadmin.gunicorn_conf): JSON lines on stdout
 # in the bot's shape (tgbot.observability). Django must not replace that with its own.
 LOGGING_CONFIG = None
+
+# --- sign-in hardening: lockout, two factors, idle sessions, CSP ----------------------------
+# Axes first: a locked-out user name or address is refused before its password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = ENV.login_failure_limit
+AXES_COOLOFF_TIME = timedelta(minutes=ENV.login_lockout_minutes)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tgadmin.panel.lockout.lockout_response"
+# The address is the connection's: gunicorn sets it from X-Forwarded-For only for
+# FORWARDED_ALLOW_IPS, so a client cannot pick a fresh address per attempt with a header.
+AXES_CLIENT_IP_CALLABLE = "tgadmin.panel.lockout.client_ip"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 100
+AXES_VERBOSE = False  # axes' own log lines would carry user names outside our JSON shape
+
+OTP_TOTP_ISSUER = "Telegram bot admin"
+TWO_FACTOR_REQUIRED_FOR_ADMINS = ENV.two_factor_required_for_admins
+
+MESSAGE_RETENTION_DAYS = ENV.message_retention_days  # tgadmin purge-messages
+
+SESSION_COOKIE_AGE = ENV.session_idle_timeout
+SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
+
+# No inline script or style anywhere in the panel (static files only).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}

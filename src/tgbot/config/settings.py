@@ -340,6 +340,23 @@ class HttpSettings(CommandSettings):
 class MigrateSettings(DatabaseSettings):
     """``tgbot migrate`` (and ``tgbot alembic``): the database only."""
 
+    # Least-privilege login users, made by `tgbot migrate --roles` (docs/security.md).
+    app_database_url: PostgresUrl | None = Field(
+        default=None,
+        description="The bot's and the dispatcher's own PostgreSQL URL: `tgbot migrate --roles` "
+        "creates its user (or sets its password) as a member of tgbot_app. Secret. Optional.",
+    )
+    panel_database_url: PostgresUrl | None = Field(
+        default=None,
+        description="The admin panel's own PostgreSQL URL: `tgbot migrate --roles` makes its user "
+        "a member of tgbot_panel. Secret. Optional.",
+    )
+    readonly_database_url: PostgresUrl | None = Field(
+        default=None,
+        description="The backups' own PostgreSQL URL: `tgbot migrate --roles` makes its user a "
+        "member of tgbot_readonly. Secret. Optional.",
+    )
+
 
 class DispatchSettings(DatabaseSettings, RedisSettings, TelegramSettings, OutboxSettings):
     """``tgbot dispatch``: sends the outbox under the shared rate limits."""

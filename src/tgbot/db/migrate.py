@@ -19,7 +19,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, pool, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from tgbot.config import postgres_url_for
@@ -66,6 +66,10 @@ def current_revisions(connection: Connection) -> set[str]:
 
 class DatabaseUnavailable(Exception):
     """PostgreSQL could not be reached; the message is one readable line."""
+
+
+class RolesRefused(Exception):
+    """PostgreSQL refused to create or grant the roles; the message is one readable line."""
 
 
 @dataclass(frozen=True)
@@ -147,3 +151,31 @@ def migrate(
             return MigrationResult(frozenset(locked_before), frozenset(after), waited)
     finally:
         engine.dispose()
+
+
+def grant_roles(
+    database_url: str, *, logins: dict[str, str] | None = None, connect_timeout: float = 5.0
+) -> None:
+    """Create the least-privilege group roles and grant them (:mod:`tgbot.db.roles`); then
+    create or update a login user for each ``{group role: URL naming the user}`` in ``logins``."""
+    from tgbot.db.roles import ensure_login_user, ensure_roles
+
+    engine = create_engine(
+        postgres_url_for(database_url),
+        poolclass=pool.NullPool,
+        connect_args={"connect_timeout": max(1, int(connect_timeout))},
+    )
+    try:
+        with engine.begin() as conn:
+            ensure_roles(conn)
+            users = [ensure_login_user(conn, url, group) for group, url in (logins or {}).items()]
+    except OperationalError as exc:
+        raise DatabaseUnavailable(_describe_connect_error(exc)) from None
+    except ProgrammingError as exc:  # e.g. no CREATEROLE: say so in one line
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise RolesRefused(f"cannot create or grant the roles: {reason}") from None
+    except ValueError as exc:
+        raise RolesRefused(str(exc)) from None
+    finally:
+        engine.dispose()
+    log.info("migrate.roles_granted", login_users=users)

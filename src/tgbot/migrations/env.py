@@ -12,7 +12,7 @@ target_metadata = Base.metadata
 
 
 # Django's own tables live in the same database; alembic neither owns nor compares them.
-DJANGO_TABLE_PREFIXES = ("django_", "auth_")
+DJANGO_TABLE_PREFIXES = ("django_", "auth_", "axes_", "otp_")  # the admin's Django apps
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

@@ -45,7 +45,7 @@ def schema_snapshot(url: str) -> dict[str, list[tuple[str, ...]]]:
 
 
 def is_django_table(name: str) -> bool:
-    return name.startswith(("django_", "auth_"))
+    return name.startswith(("django_", "auth_", "axes_", "otp_"))
 
 
 def test_migrate_creates_only_djangos_tables(fresh_db_url: str) -> None:
@@ -123,7 +123,9 @@ def test_unreachable_database_exits_3() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_ensure_superuser_is_idempotent(admin_db_url: str, tmp_path: Path) -> None:
+def test_ensure_superuser_creates_once_and_resets_only_when_asked(
+    admin_db_url: str, tmp_path: Path
+) -> None:
     password_file = tmp_path / "password"
     password_file.write_text("s3cret-Passw0rd\n")
     env = {
@@ -133,17 +135,45 @@ def test_ensure_superuser_is_idempotent(admin_db_url: str, tmp_path: Path) -> No
         "ADMIN_PASSWORD_FILE": str(password_file),
         "ADMIN_EMAIL": "boss@example.com",
     }
+
+    def account() -> tuple[object, ...]:
+        with psycopg.connect(psycopg_url(admin_db_url)) as conn:
+            row = conn.execute(
+                "SELECT email, is_superuser, is_staff, is_active, password FROM auth_user"
+                " WHERE username = 'boss'"
+            ).fetchone()
+        assert row is not None
+        return tuple(row)
+
     first = run_tgadmin("ensure-superuser", **env)
-    second = run_tgadmin("ensure-superuser", **env)
-    changed = run_tgadmin("ensure-superuser", **{**env, "ADMIN_EMAIL": "b@example.com"})
     assert first.stdout.strip() == "superuser boss: created", first.stderr
-    assert second.stdout.strip() == "superuser boss: unchanged", second.stderr
-    assert changed.stdout.strip() == "superuser boss: updated", changed.stderr
+    created_hash = account()[4]
+    # The owner changes the password in the panel and, later, an admin disables the account.
     with psycopg.connect(psycopg_url(admin_db_url)) as conn:
-        rows = conn.execute(
-            "SELECT email, is_superuser, is_staff FROM auth_user WHERE username = 'boss'"
+        conn.execute(
+            "UPDATE auth_user SET password = 'changed-in-panel', is_active = false,"
+            " is_superuser = false WHERE username = 'boss'"
+        )
+    again = run_tgadmin("ensure-superuser", **{**env, "ADMIN_EMAIL": "b@example.com"})
+    assert again.stdout.strip() == (
+        "superuser boss: exists, left unchanged (use --reset to recover it)"
+    ), again.stderr
+    assert account() == ("boss@example.com", False, True, False, "changed-in-panel")
+
+    reset = run_tgadmin("ensure-superuser", "--reset", **env)
+    assert reset.stdout.strip() == "superuser boss: reset", reset.stderr
+    email, superuser, staff, active, password_hash = account()
+    assert (email, superuser, staff, active) == ("boss@example.com", True, True, True)
+    assert password_hash not in ("changed-in-panel", created_hash)  # a fresh salt
+    with psycopg.connect(psycopg_url(admin_db_url)) as conn:
+        audited = conn.execute(
+            "SELECT action, admin_username FROM admin_audit_log"
+            " WHERE action LIKE 'superuser_%' AND object_type = 'auth.user' ORDER BY id"
         ).fetchall()
-    assert rows == [("b@example.com", True, True)]
+    assert audited[-2:] == [
+        ("superuser_created", "ensure-superuser"),
+        ("superuser_reset", "ensure-superuser"),
+    ]
 
     missing = run_tgadmin("ensure-superuser", DATABASE_URL=admin_db_url, SECRET_KEY=SECRET_KEY)
     assert missing.returncode == 2
@@ -153,11 +183,26 @@ def test_ensure_superuser_is_idempotent(admin_db_url: str, tmp_path: Path) -> No
     ]
 
 
+def test_ensure_superuser_refuses_a_weak_password(admin_db_url: str) -> None:
+    env = {"DATABASE_URL": admin_db_url, "SECRET_KEY": SECRET_KEY, "ADMIN_USERNAME": "weakling"}
+    short = run_tgadmin("ensure-superuser", **env, ADMIN_PASSWORD="Short-pw-1")
+    assert short.returncode == 2
+    (line,) = short.stderr.strip().splitlines()
+    assert line.startswith("config error: ADMIN_PASSWORD: ")
+    assert "12" in line
+    common = run_tgadmin("ensure-superuser", **env, ADMIN_PASSWORD="password1234")
+    assert common.returncode == 2
+    assert common.stderr.strip() == ("config error: ADMIN_PASSWORD: This password is too common.")
+    with psycopg.connect(psycopg_url(admin_db_url)) as conn:
+        row = conn.execute("SELECT count(*) FROM auth_user WHERE username = 'weakling'").fetchone()
+    assert row == (0,)
+
+
 def test_ensure_superuser_shows_a_development_password_once(
     admin_db_url: str, tmp_path: Path
 ) -> None:
     password_file = tmp_path / "password"
-    password_file.write_text("dev-Passw0rd\n")
+    password_file.write_text("dev-Passw0rd-1\n")
     env = {
         "DATABASE_URL": admin_db_url,
         "SECRET_KEY": SECRET_KEY,
@@ -171,7 +216,7 @@ def test_ensure_superuser_shows_a_development_password_once(
 
     assert first.stdout.strip().splitlines() == [
         "superuser devboss: created",
-        "log in as devboss with password dev-Passw0rd",
+        "log in as devboss with password dev-Passw0rd-1",
     ], first.stderr
-    assert again.stdout.strip() == "superuser devboss: unchanged", again.stderr
+    assert again.stdout.strip().startswith("superuser devboss: exists, left unchanged")
     assert production.stdout.strip() == "superuser prodboss: created", production.stderr

@@ -88,3 +88,35 @@ def test_database_settings_from_url() -> None:
     assert (db["USER"], db["PASSWORD"]) == ("bot", "p@ss")
     assert (db["HOST"], db["PORT"]) == ("db.internal", "5433")
     assert db["OPTIONS"] == {"sslmode": "require", "connect_timeout": 3}
+
+
+def test_the_dev_placeholder_key_never_passes_outside_debug(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    placeholder = Path(__file__).parents[3] / "compose" / "dev" / "secrets" / "django_secret_key"
+    assert placeholder.read_text().startswith("django-insecure-")
+    monkeypatch.setenv("DATABASE_URL", URL)
+    monkeypatch.setenv("SECRET_KEY_FILE", str(placeholder))
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.lines == [
+        "config error: SECRET_KEY: is Django's generated development key; generate a new one"
+    ]
+    monkeypatch.setenv("DEBUG", "true")
+    assert load_settings().secret_key.get_secret_value().startswith("django-insecure-")
+
+
+def test_sign_in_hardening_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", URL)
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    defaults = load_settings()
+    assert (defaults.login_failure_limit, defaults.login_lockout_minutes) == (5, 15)
+    assert defaults.session_idle_timeout == 8 * 3600
+    assert defaults.two_factor_required_for_admins is False
+    assert defaults.message_retention_days == 0
+    monkeypatch.setenv("SESSION_IDLE_TIMEOUT", "10")
+    monkeypatch.setenv("LOGIN_FAILURE_LIMIT", "0")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    names = sorted(line.split(":")[1].strip() for line in caught.value.lines)
+    assert names == ["LOGIN_FAILURE_LIMIT", "SESSION_IDLE_TIMEOUT"]

@@ -8,9 +8,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -18,7 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from tgadmin.panel import audit
+from tgadmin.panel import audit, user_data
 from tgadmin.panel.admin.base import TelegramUserRowsAdmin
 from tgadmin.panel.models import TAG_RE, TelegramUser, UserTag
 
@@ -76,7 +77,7 @@ class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
     search_fields = ("username",)
     search_help_text = _("Exact Telegram id, or username with or without @ (any case).")
     ordering = ("-last_seen_at",)
-    actions = ("ban", "unban", "add_tag", "remove_tag")
+    actions = ("ban", "unban", "add_tag", "remove_tag", "export_data", "erase_data")
     readonly_fields = (
         "telegram_id",
         "username",
@@ -163,6 +164,10 @@ class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
             messages.SUCCESS,
         )
 
+    def has_personal_data_permission(self, request: HttpRequest) -> bool:
+        """Exporting and erasing a person's data: superusers only."""
+        return bool(request.user.is_superuser)
+
     @admin.display(description=_("conversations"))
     def conversations_link(self, obj: TelegramUser) -> SafeString:
         url = reverse("admin:panel_conversation_changelist")
@@ -194,3 +199,45 @@ class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
     @admin.action(description=_("Unban selected users"), permissions=["ban"])
     def unban(self, request: HttpRequest, queryset: QuerySet[TelegramUser]) -> None:
         self._set_banned(request, queryset, banned=False)
+
+    @admin.action(
+        description=_("Export selected users' data (JSON)"), permissions=["personal_data"]
+    )
+    def export_data(self, request: HttpRequest, queryset: QuerySet[TelegramUser]) -> HttpResponse:
+        ids = sorted(queryset.values_list("telegram_id", flat=True))
+        exports = [user_data.export_user(telegram_id) for telegram_id in ids]
+        for telegram_id in ids:
+            user_data.record_export(request.user, telegram_id, by="panel")
+        name = f"telegram-user-{ids[0]}.json" if len(ids) == 1 else "telegram-users.json"
+        response = JsonResponse(
+            exports[0] if len(exports) == 1 else {"users": exports},
+            json_dumps_params={"ensure_ascii": False, "indent": 2},
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    @admin.action(description=_("Erase selected users' data"), permissions=["personal_data"])
+    def erase_data(
+        self, request: HttpRequest, queryset: QuerySet[TelegramUser]
+    ) -> TemplateResponse | None:
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Erase users' data?"),
+                "users": list(queryset),
+                "opts": self.model._meta,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(
+                request, "admin/panel/telegramuser/erase_confirmation.html", context
+            )
+        ids = list(queryset.values_list("telegram_id", flat=True))
+        for telegram_id in ids:
+            user_data.erase_user(telegram_id, request.user, by="panel")
+        self.message_user(
+            request,
+            ngettext("Erased %(n)d user's data.", "Erased %(n)d users' data.", len(ids))
+            % {"n": len(ids)},
+            messages.SUCCESS,
+        )
+        return None
