@@ -15,8 +15,9 @@ RULE_FILES = sorted((MONITORING / "rules").glob("*.yml"))
 RULE_TESTS = sorted((MONITORING / "tests").glob("*.yml"))
 DASHBOARDS = sorted((MONITORING / "grafana").glob("*.json"))
 # Our metric names; others (up, kube_*) come from Prometheus and kube-state-metrics. A name
-# followed by a matcher is a label (tgbot_service="bot"), not a metric.
-OUR_METRIC = re.compile(r"\b(?:tgbot|tgadmin)_[a-z0-9_]+\b(?!\s*(?:=|!=|=~|!~))")
+# followed by a matcher is a label (tgbot_service="bot"), not a metric, and so is tgbot_service
+# wherever it stands (`max by (tgbot_service)`).
+OUR_METRIC = re.compile(r"\b(?!tgbot_service\b)(?:tgbot|tgadmin)_[a-z0-9_]+\b(?!\s*(?:=|!=|=~|!~))")
 
 
 def alert_rules() -> Iterator[dict[str, Any]]:
