@@ -167,6 +167,8 @@ cp compose/dev/secrets/* "$work/edge-secrets/"
 # Staging refuses the dev placeholders that say so (a django-insecure- key outside DEBUG).
 python3 -c 'import secrets; print(secrets.token_urlsafe(48))' >"$work/edge-secrets/django_secret_key"
 python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$work/edge-secrets/admin_password"
+# The shell's SECRETS_DIR (the dev stack's copy, exported above) would win over the env file.
+export SECRETS_DIR="$work/edge-secrets"
 {
   echo "COMPOSE_PROFILES=staging"
   echo "TGBOT_ENV=staging"
