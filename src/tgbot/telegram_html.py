@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from tgbot.text_templates import telegram_length
+
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 URL_SCHEMES = ("http", "https", "tg")
@@ -50,11 +52,6 @@ _PREVIEW = {
     "a": "a",
     "tg-emoji": "span",
 }
-
-
-def telegram_length(text: str) -> int:
-    """UTF-16 code units: what Telegram counts (an emoji outside the BMP is two)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def url_problem(url: str) -> str | None:
@@ -219,13 +216,25 @@ def _parse(markup: str) -> _Parsed:
 def problems(markup: str, *, limit: int = MESSAGE_LIMIT) -> list[str]:
     """What Telegram would refuse in ``markup``, one readable sentence each; [] when it is fine."""
     parsed = _parse(markup)
+    text = "".join(parsed.text)
     found = list(parsed.problems)
-    length = telegram_length("".join(parsed.text))
-    if length > limit:
-        found.append(f"the text is {length} characters as Telegram counts them; at most {limit}")
-    if not "".join(parsed.text).strip():
+    if too_long := _length_problem(text, limit):
+        found.append(too_long)
+    if not text.strip():
         found.append("the text is empty once the formatting is taken away")
     return found
+
+
+def length_problem(markup: str, limit: int) -> str | None:
+    """Why ``markup`` is longer than ``limit`` as Telegram counts it, or None."""
+    return _length_problem(plain_text(markup), limit)
+
+
+def _length_problem(text: str, limit: int) -> str | None:
+    length = telegram_length(text)
+    if length <= limit:
+        return None
+    return f"the text is {length} characters as Telegram counts them; at most {limit}"
 
 
 def plain_text(markup: str) -> str:

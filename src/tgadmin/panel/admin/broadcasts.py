@@ -33,6 +33,7 @@ from tgadmin.panel.models import Broadcast, OutboxUpload
 from tgbot.telegram_html import (
     CAPTION_LIMIT,
     MESSAGE_LIMIT,
+    length_problem,
     preview_html,
     problems,
     url_problem,
@@ -224,11 +225,10 @@ class BroadcastForm(forms.ModelForm[Broadcast]):
                 self.add_error("attachment", str(exc))
         keeps_file = self.instance.upload_id is not None and not data.get("remove_attachment")
         text = data.get("text")
-        if text and (data.get("attachment") or keeps_file):
-            # With a file the text is its caption: Telegram's limit is 1024.
-            for problem in problems(text, limit=CAPTION_LIMIT):
-                if "characters as Telegram counts them" in problem:
-                    self.add_error("text", _("As a caption: %(problem)s") % {"problem": problem})
+        # With a file the text is its caption: Telegram's limit is 1024.
+        has_file = bool(data.get("attachment")) or keeps_file
+        if text and has_file and (too_long := length_problem(text, CAPTION_LIMIT)):
+            self.add_error("text", _("As a caption: %(problem)s") % {"problem": too_long})
         return data
 
     def save(self, commit: bool = True) -> Broadcast:
