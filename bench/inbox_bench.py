@@ -8,9 +8,10 @@ page and its live list fragment (waiting, all open, mine, closed, searches), and
 page of 200 messages and its live thread fragment. Targets (issue 16): inbox p50 <= 150 ms and
 p99 <= 400 ms; conversation page p50 <= 150 ms.
 
-Then the live path: a message is committed (what the bot does before it answers the webhook) while
-a poller fetches the list fragment every second, as the open inbox page does; the time from the
-commit to the first list that shows the message is reported (p50, p99).
+Then the live path: a user's message is posted to a real ``tgbot serve`` (with the sandbox and
+Redis) while a poller fetches the list fragment every second, as the open inbox page does; the time
+from the webhook's 200 (Telegram's ack) to the first list that shows the message is reported
+(p50, p99).
 
     uv run python bench/inbox_bench.py                      # a throwaway postgres:17 container
     uv run python bench/inbox_bench.py --database-url postgresql://u:p@host/db
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +42,8 @@ from tests.support.services import psycopg_url
 TARGETS_MS = {"p50": 150.0, "p99": 400.0}
 POLL_PERIOD_S = 1.0  # inbox.js PERIOD_MS
 LONG_THREAD = 200
+TOKEN = "123456:bench-token"
+SECRET = "bench-secret"
 
 
 def generate(url: str, users: int, messages: int, open_conversations: int) -> int:
@@ -76,6 +80,9 @@ def generate(url: str, users: int, messages: int, open_conversations: int) -> in
                 (every, every, low, high),
             )
             log(f"users {high:,} ({time.perf_counter() - started:.0f}s)")
+        # As a bulk import would: the text search index is built once after the rows, not
+        # updated per row (migration 0008 creates it; the same definition comes back below).
+        conn.execute("DROP INDEX ix_messages_text_trgm")
         # Messages spread over every conversation, oldest first; in an open conversation whose
         # number is odd (in units of `every`) the last message is the user's: it waits.
         for low, high in in_chunks(messages):
@@ -104,6 +111,12 @@ def generate(url: str, users: int, messages: int, open_conversations: int) -> in
             """,
             (long_id, LONG_THREAD, LONG_THREAD),
         )
+        indexed = time.perf_counter()
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        conn.execute(
+            "CREATE INDEX ix_messages_text_trgm ON messages USING gin (upper(text) gin_trgm_ops)"
+        )
+        log(f"text search index built in {time.perf_counter() - indexed:.0f}s")
         conn.execute("ANALYZE")
         log(f"generated in {time.perf_counter() - started:.0f}s")
         return long_id
@@ -148,6 +161,8 @@ def run_pages(long_id: int, runs: int) -> list[tuple[str, list[float]]]:
         ("search Telegram id (closed)", "/admin/inbox/list", {"filter": "closed", "q": "12"}),
         ("search name (open)", "/admin/inbox/list", {"filter": "open", "q": f"Name{some}"}),
         ("search text (open)", "/admin/inbox/list", {"filter": "open", "q": "parcel 42"}),
+        ("search text (closed)", "/admin/inbox/list", {"filter": "closed", "q": "parcel 42"}),
+        ("search name (closed)", "/admin/inbox/list", {"filter": "closed", "q": f"Name{some}"}),
         ("conversation page, 200 msgs", f"/admin/inbox/{long_id}/", {}),
         ("thread fragment, 200 msgs", f"/admin/inbox/{long_id}/thread", {}),
     ]
@@ -160,54 +175,99 @@ def run_pages(long_id: int, runs: int) -> list[tuple[str, list[float]]]:
 
 
 def run_live(url: str, samples: int) -> list[float]:
-    """Commit a user's message while a poller fetches the list every POLL_PERIOD_S; the time
-    from the commit to the first list showing it, per sample (ms)."""
+    """A user's message goes through a real ``tgbot serve`` (webhook, secret, persistence) while
+    a poller fetches the list fragment every POLL_PERIOD_S, as the open inbox page does; the time
+    from the webhook's 200 (Telegram's ack) to the first list showing it, per sample (ms)."""
+    import httpx
     from django.contrib.auth.models import User
     from django.test import Client
+    from tests.support import services
+    from tests.support.processes import ServiceProcess, base_env, free_port
 
     client = Client()
     client.force_login(User.objects.get(username="bench"))
     seen: dict[str, float] = {}
+    pending: dict[str, float] = {}
     stop = threading.Event()
 
     def poll() -> None:
         while not stop.is_set():
-            body = client.get("/admin/inbox/list", {"filter": "open"}).content.decode()
+            body = client.get("/admin/inbox/list").content.decode()
             now = time.perf_counter()
             for marker in list(pending):
                 if marker in body and marker not in seen:
                     seen[marker] = now
             stop.wait(POLL_PERIOD_S)
 
-    pending: dict[str, float] = {}
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
-    latencies = []
+    # The user who has waited longest: first in the inbox's default list (waiting, oldest wait on
+    # top), where each new message's preview shows.
     with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
         row = conn.execute(
-            "SELECT id FROM conversations WHERE status = 'open' ORDER BY id LIMIT 1"
+            "SELECT user_id FROM conversations WHERE status = 'open'"
+            " AND waiting_since IS NOT NULL ORDER BY waiting_since LIMIT 1"
         ).fetchone()
         assert row is not None
-        conversation_id = int(row[0])
-        for n in range(samples):
-            marker = f"live-probe-{n}-{time.time_ns()}"
-            conn.execute(
-                "INSERT INTO messages (conversation_id, direction, text) VALUES (%s, 'in', %s)",
-                (conversation_id, marker),
-            )
-            pending[marker] = time.perf_counter()
-            deadline = time.perf_counter() + 10
-            while marker not in seen and time.perf_counter() < deadline:
-                time.sleep(0.01)
-            if marker in seen:
-                latencies.append((seen[marker] - pending[marker]) * 1000)
-            time.sleep(0.137)  # not in step with the poller
-            conn.execute(
-                "INSERT INTO messages (conversation_id, direction, text) VALUES (%s, 'out', 'ok')",
-                (conversation_id,),
-            )
-    stop.set()
-    poller.join(timeout=5)
+        user_id = int(row[0])
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-inbox-"))
+    latencies: list[float] = []
+    with services.redis_server() as redis_url:
+        sandbox_port, bot_port = free_port(), free_port()
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        sandbox = ServiceProcess(
+            ["sandbox"],
+            base_env(SANDBOX_HOST="127.0.0.1", SANDBOX_PORT=str(sandbox_port)),
+            tmp / "sandbox.log",
+        ).start()
+        bot = ServiceProcess(
+            ["serve"],
+            base_env(
+                DATABASE_URL=url,
+                REDIS_URL=redis_url,
+                TELEGRAM_BOT_TOKEN=TOKEN,
+                TELEGRAM_API_BASE=sandbox_url,
+                TELEGRAM_API_ALLOW_HTTP="true",
+                WEBHOOK_SECRET=SECRET,
+                HTTP_HOST="127.0.0.1",
+                HTTP_PORT=str(bot_port),
+                LOG_LEVEL="WARNING",
+            ),
+            tmp / "bot.log",
+        ).start()
+        poller = threading.Thread(target=poll, daemon=True)
+        try:
+            sandbox.wait_http(f"{sandbox_url}/sandbox/stats", timeout=120)
+            bot.wait_http(f"http://127.0.0.1:{bot_port}/readyz", timeout=120)
+            poller.start()
+            webhook = f"http://127.0.0.1:{bot_port}/telegram/webhook"
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            for n in range(samples):
+                marker = f"live-probe-{n}-{time.time_ns()}"
+                update = {
+                    "update_id": 900_000_000 + n,
+                    "message": {
+                        "message_id": 900_000_000 + n,
+                        "date": int(time.time()),
+                        "chat": {"id": user_id, "type": "private", "first_name": "Bench"},
+                        "from": {"id": user_id, "is_bot": False, "first_name": "Bench"},
+                        "text": marker,
+                    },
+                }
+                answer = httpx.post(webhook, json=update, headers=headers, timeout=10)
+                answer.raise_for_status()
+                pending[marker] = time.perf_counter()
+                deadline = time.perf_counter() + 10
+                while marker not in seen and time.perf_counter() < deadline:
+                    time.sleep(0.01)
+                if marker in seen:
+                    latencies.append((seen[marker] - pending[marker]) * 1000)
+                time.sleep(0.137)  # not in step with the poller
+        finally:
+            stop.set()
+            if poller.is_alive():
+                poller.join(timeout=5)
+            bot.stop()
+            sandbox.stop()
     return latencies
 
 
@@ -243,11 +303,11 @@ def main() -> int:
         print(f"{name:34} {p50:8.1f} {p99:8.1f}{'  > target' if over else ''}")
     if live:
         print(
-            f"{'commit -> visible in open inbox':34} {statistics.median(live):8.1f} "
+            f"{'webhook ack -> visible in inbox':34} {statistics.median(live):8.1f} "
             f"{percentile(live, 0.99):8.1f}  ({len(live)} samples, poll every {POLL_PERIOD_S} s)"
         )
     else:
-        print("commit -> visible in open inbox: no sample was seen within 10 s")
+        print("webhook ack -> visible in inbox: no sample was seen within 10 s")
         failed = True
     return 1 if failed else 0
 

@@ -88,6 +88,26 @@ def _describe_connect_error(exc: OperationalError) -> str:
     return f"cannot connect to PostgreSQL: {reason}"
 
 
+LOCK_POLL_SECONDS = 0.2
+
+
+def _lock(conn: Connection) -> None:
+    """Take the migration lock, polling between short transactions.
+
+    A migration that builds an index CONCURRENTLY waits for every transaction older than its
+    own; a migrator blocked inside ``pg_advisory_lock`` is such a transaction, waiting in turn
+    for the lock the builder holds: PostgreSQL reports a deadlock. Each try here ends its
+    transaction at once, so the builder never waits for the queue.
+    """
+    while True:
+        taken = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        got = bool(taken.scalar())
+        conn.commit()
+        if got:
+            return
+        time.sleep(LOCK_POLL_SECONDS)
+
+
 def migrate(
     database_url: str, *, wait_seconds: float = 0.0, connect_timeout: float = 5.0
 ) -> MigrationResult:
@@ -125,8 +145,7 @@ def migrate(
                 log.warning("migrate.schema_newer", current=sorted(before), head=sorted(heads))
                 return MigrationResult(frozenset(before), frozenset(before), 0.0)
             started = time.monotonic()
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
-            conn.commit()
+            _lock(conn)
             waited = time.monotonic() - started
             try:
                 locked_before = current_revisions(conn)

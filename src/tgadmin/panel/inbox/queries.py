@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from tgadmin.panel.models import (
@@ -20,6 +20,7 @@ from tgadmin.panel.models import (
     ConversationNote,
     Message,
     OutboxMessage,
+    TelegramUser,
 )
 
 Filter = Literal["waiting", "mine", "unassigned", "open", "closed"]
@@ -43,18 +44,20 @@ def waiting_summary() -> tuple[int, float]:
 
 
 def search_condition(query: str) -> Q:
-    """A Telegram id, an @username, or words of a name or of a message's text."""
+    """A Telegram id, an @username, or words of a name or of a message's text.
+
+    Names and text are matched as two sets computed once (trigram indexes of migration 0008),
+    not per listed conversation, so a search for a rare word stays fast over closed ones too.
+    """
     if query.isdigit():
         return Q(user_id=int(query))
     if query.startswith("@") and len(query) > 1:
         return Q(user__username__iexact=query[1:])
-    in_messages = Message.objects.filter(conversation_id=OuterRef("pk"), text__icontains=query)
-    return (
-        Q(user__first_name__icontains=query)
-        | Q(user__last_name__icontains=query)
-        | Q(user__username__iexact=query)
-        | Q(Exists(in_messages))
-    )
+    users = TelegramUser.objects.filter(
+        Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(username__iexact=query)
+    ).values("telegram_id")
+    in_messages = Message.objects.filter(text__icontains=query).values("conversation_id")
+    return Q(user_id__in=users) | Q(pk__in=in_messages)
 
 
 def inbox_conversations(

@@ -21,8 +21,9 @@ class Broadcast(Base):
         CheckConstraint("parse_mode IS NULL OR parse_mode = 'HTML'", name="parse_mode"),
         CheckConstraint("audience_active_days > 0", name="audience_active_days"),
         CheckConstraint(
-            "method IN ('sendMessage', 'sendPhoto', 'sendDocument')", name="method"
-        ),  # migration 0007
+            "method IN ('sendMessage', 'sendPhoto', 'sendDocument', 'sendVideo', 'sendAnimation')",
+            name="method",
+        ),  # migrations 0007, 0008
         Index("ix_broadcasts_status_scheduled_at", "status", "scheduled_at"),
         Index("ix_broadcasts_created_at", "created_at"),
     )

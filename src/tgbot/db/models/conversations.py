@@ -93,6 +93,15 @@ class Message(Base):
             "direction = 'in' OR text IS NULL OR char_length(text) <= 4096", name="out_text_length"
         ),
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        # tgadmin purge-messages deletes the oldest first (migration 0008).
+        Index("ix_messages_created_at", "created_at"),
+        # The inbox's text search, Django's icontains: UPPER(text) LIKE UPPER('%q%') (0008).
+        Index(
+            "ix_messages_text_trgm",
+            func.upper(text("text")).label("text"),
+            postgresql_using="gin",
+            postgresql_ops={"text": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

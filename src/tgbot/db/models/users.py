@@ -25,6 +25,15 @@ class TelegramUser(Base):
     __table_args__ = (
         Index("ix_tg_users_username_lower", func.lower(text("username"))),
         Index("ix_tg_users_last_seen_at", "last_seen_at"),
+        # The inbox's search by name and @username, as Django's icontains/iexact write it (0008).
+        Index(
+            "ix_tg_users_names_trgm",
+            func.upper(text("first_name")).label("first_name"),
+            func.upper(text("last_name")).label("last_name"),
+            postgresql_using="gin",
+            postgresql_ops={"first_name": "gin_trgm_ops", "last_name": "gin_trgm_ops"},
+        ),
+        Index("ix_tg_users_username_upper", func.upper(text("username"))),
         # The broadcast audience: subscribed, reachable, not banned.
         Index(
             "ix_tg_users_audience",
