@@ -23,6 +23,9 @@ SCHEMA = json.loads((CHART_DIR / "values.schema.json").read_text())
 FREE_FORM = ("resources", "podSecurityContext", "containerSecurityContext")
 ALL_SECRETS = (
     "secrets.databaseUrl=postgresql://u:p@db:5432/tgbot",
+    "secrets.botDatabaseUrl=postgresql://bot:pb@db:5432/tgbot",
+    "secrets.adminDatabaseUrl=postgresql://admin:pa@db:5432/tgbot",
+    "secrets.backupDatabaseUrl=postgresql://backup:pr@db:5432/tgbot",
     "secrets.redisUrl=redis://redis:6379/0",
     "secrets.telegramBotToken=123:abc",
     "secrets.webhookSecret=s3cret",
@@ -111,7 +114,8 @@ def test_secrets_from_values_become_a_hook_secret_the_migrations_can_read(tools:
     secret = find(objs, "Secret", "tgbot")
     assert secret is not None
     assert set(secret["stringData"]) == {
-        "database-url", "redis-url", "telegram-bot-token", "webhook-secret", "django-secret-key",
+        "database-url", "bot-database-url", "admin-database-url", "backup-database-url",
+        "redis-url", "telegram-bot-token", "webhook-secret", "django-secret-key",
     }  # fmt: skip
     assert secret["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
     job = find(objs, "Job", "tgbot-migrate")

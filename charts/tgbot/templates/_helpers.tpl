@@ -110,16 +110,61 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 {{- if or .Values.secrets.databaseDirectUrl .Values.secrets.existingSecretHasDirectUrl -}}true{{- end -}}
 {{- end -}}
 
-{{/* Environment of the migration Job's Django step: the admin's, on the direct URL if any. */}}
-{{- define "tgbot.adminMigrateEnv" -}}
-{{- $env := include "tgbot.adminEnv" . -}}
-{{- if include "tgbot.hasDirectUrl" . -}}
-{{- $env = replace "/run/secrets/tgbot/database-url" "/run/secrets/tgbot/database-direct-url" $env -}}
+{{/* The Secret key of one database user's PostgreSQL URL. Call with (dict "root" $ "user" "bot"):
+"migrator" (owns the schema: migrations, Django's tables, the roles), "bot" (bot, dispatcher,
+set-webhook; role tgbot_app), "admin" (admin, retention; tgbot_panel) or "backup" (tgbot_readonly).
+With secrets.perServiceDatabaseUrls false every user is database-url. */}}
+{{- define "tgbot.databaseKey" -}}
+{{- if or (eq .user "migrator") (not .root.Values.secrets.perServiceDatabaseUrls) -}}
+database-url
+{{- else -}}
+{{ .user }}-database-url
 {{- end -}}
-{{- $env -}}
 {{- end -}}
 
-{{/* Environment of the bot processes (serve, dispatch, set-webhook). Secrets are files. */}}
+{{/* The key of the direct (unpooled) URL beside a database key: database-direct-url, bot-database-direct-url. */}}
+{{- define "tgbot.directKey" -}}
+{{- replace "database-url" "database-direct-url" . -}}
+{{- end -}}
+
+{{/* DATABASE_URL_FILE of one database user, and DATABASE_DIRECT_URL_FILE with a pooler for the
+users that need PostgreSQL itself (the migrator's advisory lock, the bot's and dispatcher's LISTEN).
+Call with (dict "root" $ "user" "bot"). */}}
+{{- define "tgbot.databaseEnv" -}}
+{{- $key := include "tgbot.databaseKey" . -}}
+- {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/{{ $key }}}
+{{- if and (include "tgbot.hasDirectUrl" .root) (has .user (list "migrator" "bot")) }}
+- {name: DATABASE_DIRECT_URL_FILE, value: /run/secrets/tgbot/{{ include "tgbot.directKey" $key }}}
+{{- end }}
+{{- end -}}
+
+{{/* Environment of the migration Job's schema step: the migrator, and with migrations.databaseRoles
+each service's URL, whose user `tgbot migrate --roles` creates (or sets the password of) and grants. */}}
+{{- define "tgbot.migrateBotEnv" -}}
+{{ include "tgbot.botEnv" . }}
+{{ include "tgbot.databaseEnv" (dict "root" . "user" "migrator") }}
+{{- if and .Values.migrations.databaseRoles .Values.secrets.perServiceDatabaseUrls }}
+- {name: APP_DATABASE_URL_FILE, value: /run/secrets/tgbot/bot-database-url}
+- {name: PANEL_DATABASE_URL_FILE, value: /run/secrets/tgbot/admin-database-url}
+- {name: READONLY_DATABASE_URL_FILE, value: /run/secrets/tgbot/backup-database-url}
+{{- end }}
+{{- end -}}
+
+{{/* Environment of the migration Job's setWebhook step: the bot's own database user. */}}
+{{- define "tgbot.setWebhookEnv" -}}
+{{ include "tgbot.botEnv" . }}
+{{ include "tgbot.databaseEnv" (dict "root" . "user" "bot") }}
+{{- end -}}
+
+{{/* Environment of the migration Job's Django step: the admin's settings as the migrator, on the
+direct URL if any (Django's migrate creates tables). */}}
+{{- define "tgbot.adminMigrateEnv" -}}
+{{ include "tgbot.adminEnv" . }}
+- {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/{{ ternary "database-direct-url" "database-url" (eq (include "tgbot.hasDirectUrl" .) "true") }}}
+{{- end -}}
+
+{{/* Environment of the bot processes (serve, dispatch, set-webhook) but the database, which is
+each one's own (tgbot.databaseEnv). Secrets are files. */}}
 {{- define "tgbot.botEnv" -}}
 - {name: TELEGRAM_API_BASE, value: {{ include "tgbot.telegramApiBase" . | quote }}}
 {{- if .Values.sandbox.enabled }}
@@ -130,14 +175,10 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 - {name: LOG_LEVEL, value: {{ .Values.config.logLevel | quote }}}
 - {name: LOG_FORMAT, value: {{ .Values.config.logFormat | quote }}}
 - {name: SHUTDOWN_GRACE_SECONDS, value: {{ .Values.config.shutdownGraceSeconds | quote }}}
-- {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/database-url}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: TELEGRAM_BOT_TOKEN_FILE, value: /run/secrets/tgbot/telegram-bot-token}
 - {name: WEBHOOK_SECRET_FILE, value: /run/secrets/tgbot/webhook-secret}
 {{ include "tgbot.errorReportingEnv" . }}
-{{- if include "tgbot.hasDirectUrl" . }}
-- {name: DATABASE_DIRECT_URL_FILE, value: /run/secrets/tgbot/database-direct-url}
-{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -153,7 +194,8 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 {{- end }}
 {{- end -}}
 
-{{/* Environment of the admin processes (gunicorn, tgadmin migrate). */}}
+{{/* Environment of the admin processes (gunicorn, tgadmin migrate, purge-messages) but the
+database (tgbot.databaseEnv, tgbot.adminMigrateEnv). */}}
 {{- define "tgbot.adminEnv" -}}
 {{- $host := .Values.ingress.admin.host -}}
 - {name: ALLOWED_HOSTS, value: {{ default $host .Values.config.admin.allowedHosts | quote }}}
@@ -166,7 +208,6 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 - {name: TWO_FACTOR_REQUIRED_FOR_ADMINS, value: {{ .Values.config.admin.twoFactorRequiredForAdmins | toString | quote }}}
 - {name: MESSAGE_RETENTION_DAYS, value: {{ .Values.config.admin.messageRetentionDays | toString | quote }}}
 - {name: LOG_LEVEL, value: {{ .Values.config.logLevel | quote }}}
-- {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/database-url}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: SECRET_KEY_FILE, value: /run/secrets/tgbot/django-secret-key}
 {{ include "tgbot.errorReportingEnv" . }}
@@ -177,7 +218,8 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 {{- end }}
 {{- end -}}
 
-{{/* The secrets volume with only the named keys. Call with (dict "root" $ "keys" (list ...)). */}}
+{{/* The secrets volume with only the named keys (and the direct URL beside database-url and
+bot-database-url with a pooler). Call with (dict "root" $ "keys" (list ...)). */}}
 {{- define "tgbot.secretVolume" -}}
 - name: secrets
   secret:
@@ -187,8 +229,12 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
     {{- range .keys }}
       - {key: {{ . }}, path: {{ . }}}
     {{- end }}
-    {{- if and (has "database-url" .keys) (include "tgbot.hasDirectUrl" .root) }}
-      - {key: database-direct-url, path: database-direct-url}
+    {{- if include "tgbot.hasDirectUrl" .root }}
+    {{- range (list "database-url" "bot-database-url") }}
+    {{- if has . $.keys }}
+      - {key: {{ include "tgbot.directKey" . }}, path: {{ include "tgbot.directKey" . }}}
+    {{- end }}
+    {{- end }}
     {{- end }}
 - name: tmp
   emptyDir:
@@ -317,11 +363,18 @@ topologySpreadConstraints:
 {{- end -}}
 {{- end -}}
 {{- if and (not .Values.secrets.existingSecret) (not .Values.devServices.enabled) -}}
-{{- range $k := list "databaseUrl" "redisUrl" "telegramBotToken" "webhookSecret" "djangoSecretKey" -}}
+{{- $required := list "databaseUrl" "redisUrl" "telegramBotToken" "webhookSecret" "djangoSecretKey" -}}
+{{- if .Values.secrets.perServiceDatabaseUrls -}}
+{{- $required = concat $required (list "botDatabaseUrl" "adminDatabaseUrl" "backupDatabaseUrl") -}}
+{{- end -}}
+{{- range $k := $required -}}
 {{- if not (index $.Values.secrets $k) -}}
 {{- $msgs = append $msgs (printf "secrets.%s: required unless secrets.existingSecret is set" $k) -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+{{- if and (not .Values.secrets.existingSecret) .Values.secrets.perServiceDatabaseUrls (ne (empty .Values.secrets.databaseDirectUrl) (empty .Values.secrets.botDatabaseDirectUrl)) -}}
+{{- $msgs = append $msgs "secrets.databaseDirectUrl, secrets.botDatabaseDirectUrl: set both or neither (the migrator's and the bot's user, each straight to PostgreSQL)" -}}
 {{- end -}}
 {{- if and .Values.bot.hpa.enabled (gt (int .Values.bot.hpa.minReplicas) (int .Values.bot.hpa.maxReplicas)) -}}
 {{- $msgs = append $msgs "bot.hpa: minReplicas exceeds maxReplicas" -}}
