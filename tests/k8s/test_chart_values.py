@@ -133,7 +133,7 @@ def test_secrets_from_values_become_a_hook_secret_the_migrations_can_read(tools:
             "Ingress",
         ),
         (("networkPolicy.enabled=false",), "NetworkPolicy"),
-        (("backup.enabled=false",), "CronJob"),
+        (("backup.enabled=false", "retention.enabled=false"), "CronJob"),
         (("bot.hpa.enabled=false", "admin.hpa.enabled=false"), "HorizontalPodAutoscaler"),
     ],
 )

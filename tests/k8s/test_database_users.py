@@ -99,7 +99,7 @@ def check_each_service_uses_its_own_user(objs: list[Obj]) -> None:
                 assert roles == ROLE_URLS, c["name"]
             else:
                 assert roles == {}, (kind, c["name"])
-    assert {"bot", "dispatcher", "admin", "backup", "migrate"} <= seen
+    assert {"bot", "dispatcher", "admin", "backup", "migrate", "retention"} <= seen
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.id)
