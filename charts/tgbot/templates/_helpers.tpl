@@ -376,6 +376,23 @@ topologySpreadConstraints:
 {{- if and (not .Values.secrets.existingSecret) .Values.secrets.perServiceDatabaseUrls (ne (empty .Values.secrets.databaseDirectUrl) (empty .Values.secrets.botDatabaseDirectUrl)) -}}
 {{- $msgs = append $msgs "secrets.databaseDirectUrl, secrets.botDatabaseDirectUrl: set both or neither (the migrator's and the bot's user, each straight to PostgreSQL)" -}}
 {{- end -}}
+{{- /* A real Telegram (no sandbox) never runs with a development placeholder: the values' secrets
+(with devServices, its defaults), or the existingSecret's data where `lookup` can read it (install
+and upgrade on a cluster; `helm template` sees none). */ -}}
+{{- if not .Values.sandbox.enabled -}}
+{{- $data := dict -}}
+{{- if .Values.secrets.existingSecret -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace .Values.secrets.existingSecret | default dict -}}
+{{- range $key, $encoded := get $existing "data" | default dict -}}
+{{- $_ := set $data $key (b64dec $encoded) -}}
+{{- end -}}
+{{- else -}}
+{{- $data = fromYaml (include "tgbot.secretData" .) -}}
+{{- end -}}
+{{- with include "tgbot.placeholderKeys" (dict "data" $data) -}}
+{{- $msgs = append $msgs (printf "secrets: development placeholders in %s while sandbox.enabled is false (the real Telegram): set real secrets, or enable the sandbox" .) -}}
+{{- end -}}
+{{- end -}}
 {{- if and .Values.bot.hpa.enabled (gt (int .Values.bot.hpa.minReplicas) (int .Values.bot.hpa.maxReplicas)) -}}
 {{- $msgs = append $msgs "bot.hpa: minReplicas exceeds maxReplicas" -}}
 {{- end -}}
@@ -404,4 +421,79 @@ topologySpreadConstraints:
     {{- toYaml .root.Values.migrations.resources | nindent 4 }}
   volumeMounts:
     {{- include "tgbot.volumeMounts" .root | nindent 4 }}
+{{- end -}}
+
+{{/* The data of the Secret the chart creates (without secrets.existingSecret): secrets.*, and with
+devServices the development defaults for the empty ones. A YAML map of key to value. */}}
+{{- define "tgbot.secretData" -}}
+{{- $fullname := include "tgbot.fullname" . -}}
+{{- $s := .Values.secrets -}}
+{{- if .Values.devServices.enabled }}
+database-url: {{ default (printf "postgresql://tgbot:%s@%s-postgres:5432/tgbot" .Values.devServices.postgresPassword $fullname) $s.databaseUrl | quote }}
+{{- if $s.perServiceDatabaseUrls }}
+{{- /* One user per service, made by the migration Job (tgbot migrate --roles) as in compose. */}}
+{{- range $user, $value := dict "bot" $s.botDatabaseUrl "admin" $s.adminDatabaseUrl "backup" $s.backupDatabaseUrl }}
+{{ $user }}-database-url: {{ default (printf "postgresql://tgbot_%s:tgbot-%s-dev@%s-postgres:5432/tgbot" $user $user $fullname) $value | quote }}
+{{- end }}
+{{- end }}
+redis-url: {{ default (printf "redis://%s-redis:6379/0" $fullname) $s.redisUrl | quote }}
+telegram-bot-token: {{ default "123456:dev-sandbox-token" $s.telegramBotToken | quote }}
+webhook-secret: {{ default "dev-webhook-secret" $s.webhookSecret | quote }}
+django-secret-key: {{ default "dev-only-django-secret-key-0123456789abcdefghijklmnopqrstuvwxyz" $s.djangoSecretKey | quote }}
+{{- else }}
+database-url: {{ $s.databaseUrl | quote }}
+{{- if $s.perServiceDatabaseUrls }}
+bot-database-url: {{ $s.botDatabaseUrl | quote }}
+admin-database-url: {{ $s.adminDatabaseUrl | quote }}
+backup-database-url: {{ $s.backupDatabaseUrl | quote }}
+{{- end }}
+redis-url: {{ $s.redisUrl | quote }}
+telegram-bot-token: {{ $s.telegramBotToken | quote }}
+webhook-secret: {{ $s.webhookSecret | quote }}
+django-secret-key: {{ $s.djangoSecretKey | quote }}
+{{- end }}
+{{- with $s.sentryDsn }}
+sentry-dsn: {{ . | quote }}
+{{- end }}
+{{- with $s.databaseDirectUrl }}
+database-direct-url: {{ . | quote }}
+{{- end }}
+{{- if $s.perServiceDatabaseUrls }}
+{{- with $s.botDatabaseDirectUrl }}
+bot-database-direct-url: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- if $s.backupS3AccessKeyId }}
+backup-s3-access-key-id: {{ $s.backupS3AccessKeyId | quote }}
+backup-s3-secret-access-key: {{ $s.backupS3SecretAccessKey | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Known development placeholders: compose/dev/secrets, the dev-secrets component and this
+chart's dev defaults (values, or passwords inside URLs). */}}
+{{- define "tgbot.devPlaceholders" -}}
+values: ["123456:dev-sandbox-token", "123456789:sandbox-development-token", "dev-webhook-secret",
+  "dev-only-django-secret-key-0123456789abcdefghijklmnopqrstuvwxyz", "admin-dev-password",
+  "dev-placeholder", "dev-unused", "change-me", "changeme", "changethis"]
+prefixes: ["django-insecure"]
+passwords: ["tgbot-dev", "tgbot-bot-dev", "tgbot-admin-dev", "tgbot-backup-dev", "dev-redis-password"]
+{{- end -}}
+
+{{/* The keys of a Secret's data (a map of key to value) that hold a development placeholder,
+sorted and comma-separated; empty when none does. */}}
+{{- define "tgbot.placeholderKeys" -}}
+{{- $known := fromYaml (include "tgbot.devPlaceholders" .) -}}
+{{- $found := list -}}
+{{- range $key, $raw := .data -}}
+{{- $value := toString $raw -}}
+{{- $hit := has $value $known.values -}}
+{{- range $known.prefixes -}}
+{{- if hasPrefix . $value -}}{{- $hit = true -}}{{- end -}}
+{{- end -}}
+{{- range $known.passwords -}}
+{{- if contains (printf ":%s@" .) $value -}}{{- $hit = true -}}{{- end -}}
+{{- end -}}
+{{- if $hit -}}{{- $found = append $found $key -}}{{- end -}}
+{{- end -}}
+{{- $found | sortAlpha | join ", " -}}
 {{- end -}}
