@@ -118,12 +118,13 @@ def test_each_service_mounts_and_reads_only_its_own_database_user(
 def test_the_bots_pods_wait_for_the_schema_instead_of_migrating(
     tools: Tools, target: Target
 ) -> None:
-    """Their user may not migrate: an init container, where there is one, only waits."""
+    """Their user may not migrate: their one init container only waits for the release Job."""
     for workload, template in app_workloads(render(tools, target)):
         if component(workload) in ("bot", "dispatcher"):
-            for c in template["spec"].get("initContainers", []):
-                assert c["args"][:1] == ["migrate"], c
-                assert "--no-upgrade" in c["args"], c
+            (init,) = template["spec"]["initContainers"]
+            assert init["args"][:1] == ["migrate"], init
+            assert "--no-upgrade" in init["args"], init
+            assert file_env(init)["DATABASE_URL_FILE"] == "bot-database-url"
 
 
 def dev_urls(objs: list[Obj]) -> dict[str, str]:

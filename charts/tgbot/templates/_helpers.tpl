@@ -407,6 +407,28 @@ and upgrade on a cluster; `helm template` sees none). */ -}}
 {{- end -}}
 {{- end -}}
 
+{{/* The init container of the bot and dispatcher pods: their database user may not migrate, so
+it waits (up to 10 min, then the kubelet retries) until the migration Job has brought the schema
+to this image's head; with devServices the Job runs after the first install's pods start. */}}
+{{- define "tgbot.waitForSchema" -}}
+- name: wait-for-schema
+  image: {{ include "tgbot.image" (dict "root" . "image" .Values.image.bot) }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  args: ["migrate", "--wait", "600", "--no-upgrade"]
+  env:
+    - {name: LOG_FORMAT, value: {{ .Values.config.logFormat | quote }}}
+    {{- include "tgbot.databaseEnv" (dict "root" . "user" "bot") | nindent 4 }}
+    {{- with .Values.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  securityContext:
+    {{- toYaml .Values.containerSecurityContext | nindent 4 }}
+  resources:
+    {{- toYaml .Values.migrations.resources | nindent 4 }}
+  volumeMounts:
+    {{- include "tgbot.volumeMounts" . | nindent 4 }}
+{{- end -}}
+
 {{/* One step of the migration Job. Call with (dict "root" $ "step" (dict "name" "image" "command" "env")). */}}
 {{- define "tgbot.migrateContainer" -}}
 - name: {{ .step.name }}
