@@ -80,9 +80,27 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from tgbot.db.migrate import DatabaseUnavailable, RolesRefused, grant_roles, migrate
+    from tgbot.db.migrate import (
+        DatabaseUnavailable,
+        RolesRefused,
+        SchemaNotReady,
+        grant_roles,
+        migrate,
+        wait_for_schema,
+    )
 
     settings = _settings_and_logging(args, MigrateSettings)
+    if args.no_upgrade:
+        try:
+            wait_for_schema(
+                settings.direct_database_url,
+                wait_seconds=args.wait,
+                connect_timeout=settings.database_connect_timeout,
+            )
+        except SchemaNotReady as exc:
+            print(f"tgbot migrate --no-upgrade: {exc}", file=sys.stderr)
+            return EXIT_UNAVAILABLE
+        return 0
     try:
         migrate(
             settings.direct_database_url,
@@ -251,10 +269,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="keep retrying the first connection this long (default: 0, fail at once)",
     )
-    migrate.add_argument(
+    mode = migrate.add_mutually_exclusive_group()
+    mode.add_argument(
         "--roles",
         action="store_true",
         help="then create the least-privilege group roles and grant them (docs/security.md)",
+    )
+    mode.add_argument(
+        "--no-upgrade",
+        action="store_true",
+        help="do not migrate: wait up to --wait seconds until the schema is at this code's head "
+        "(a user without DDL rights, e.g. the bot's init container, while the release Job "
+        "migrates); exit 3 if it is not",
     )
     add("serve", cmd_serve, "Serve the webhook, /healthz, /readyz and /metrics (production).")
     add("poll", cmd_poll, "Long-poll for updates with the same handlers (development).")

@@ -23,6 +23,9 @@ SCHEMA = json.loads((CHART_DIR / "values.schema.json").read_text())
 FREE_FORM = ("resources", "podSecurityContext", "containerSecurityContext")
 ALL_SECRETS = (
     "secrets.databaseUrl=postgresql://u:p@db:5432/tgbot",
+    "secrets.botDatabaseUrl=postgresql://bot:pb@db:5432/tgbot",
+    "secrets.adminDatabaseUrl=postgresql://admin:pa@db:5432/tgbot",
+    "secrets.backupDatabaseUrl=postgresql://backup:pr@db:5432/tgbot",
     "secrets.redisUrl=redis://redis:6379/0",
     "secrets.telegramBotToken=123:abc",
     "secrets.webhookSecret=s3cret",
@@ -111,7 +114,8 @@ def test_secrets_from_values_become_a_hook_secret_the_migrations_can_read(tools:
     secret = find(objs, "Secret", "tgbot")
     assert secret is not None
     assert set(secret["stringData"]) == {
-        "database-url", "redis-url", "telegram-bot-token", "webhook-secret", "django-secret-key",
+        "database-url", "bot-database-url", "admin-database-url", "backup-database-url",
+        "redis-url", "telegram-bot-token", "webhook-secret", "django-secret-key",
     }  # fmt: skip
     assert secret["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
     job = find(objs, "Job", "tgbot-migrate")
@@ -129,7 +133,7 @@ def test_secrets_from_values_become_a_hook_secret_the_migrations_can_read(tools:
             "Ingress",
         ),
         (("networkPolicy.enabled=false",), "NetworkPolicy"),
-        (("backup.enabled=false",), "CronJob"),
+        (("backup.enabled=false", "retention.enabled=false"), "CronJob"),
         (("bot.hpa.enabled=false", "admin.hpa.enabled=false"), "HorizontalPodAutoscaler"),
     ],
 )
@@ -333,3 +337,48 @@ def test_webhook_can_be_limited_to_telegrams_source_ranges(tools: Tools) -> None
         "annotations", {}
     )
     assert bot_env(objs)["WEBHOOK_URL"] == "https://bot.example.com/telegram/webhook"
+
+
+PLACEHOLDER_REFUSED = "while sandbox.enabled is false (the real Telegram): set real secrets"
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        ("telegramBotToken=123456:dev-sandbox-token", "telegram-bot-token"),
+        ("webhookSecret=dev-webhook-secret", "webhook-secret"),
+        ("djangoSecretKey=django-insecure-development-only-key-do-not-use", "django-secret-key"),
+        ("djangoSecretKey=change-me", "django-secret-key"),
+        ("botDatabaseUrl=postgresql://tgbot_bot:tgbot-bot-dev@db:5432/tgbot", "bot-database-url"),
+        ("redisUrl=redis://:dev-redis-password@redis:6379/0", "redis-url"),
+    ],
+)
+def test_a_dev_placeholder_with_the_real_telegram_is_refused(
+    tools: Tools, value: str, key: str
+) -> None:
+    real = [s for s in ALL_SECRETS if not s.startswith(f"secrets.{value.split('=')[0]}=")]
+    tls = "ingress.tls[0].hosts[0]=bot.example.com"
+    code, err = template(tools, tls, *real, f"secrets.{value}")
+    assert code != 0
+    (line,) = [line for line in err.splitlines() if PLACEHOLDER_REFUSED in line]
+    assert line.startswith(f"secrets: development placeholders in {key} while")
+    # The same values with the sandbox (development) render, and without the placeholder too.
+    code, out = template(tools, tls, *real, f"secrets.{value}", "sandbox.enabled=true")
+    assert code == 0, out
+    code, out = template(tools, tls, *ALL_SECRETS)
+    assert code == 0, out
+
+
+def test_the_dev_values_need_the_sandbox(tools: Tools) -> None:
+    """values-dev.yaml fills every secret with a placeholder: fine with the sandbox, refused with
+    the real Telegram, every placeholder named in one line."""
+    code, out = template(tools, values="values-dev.yaml")
+    assert code == 0, out
+    code, err = template(tools, "sandbox.enabled=false", values="values-dev.yaml")
+    assert code != 0
+    (line,) = [line for line in err.splitlines() if PLACEHOLDER_REFUSED in line]
+    named = line.removeprefix("secrets: development placeholders in ").split(" while ")[0]
+    assert named.split(", ") == [
+        "admin-database-url", "backup-database-url", "bot-database-url", "database-url",
+        "django-secret-key", "telegram-bot-token", "webhook-secret",
+    ]  # fmt: skip

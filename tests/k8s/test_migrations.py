@@ -27,6 +27,7 @@ from tests.k8s.test_objects import (
 from tests.k8s.tools import Tools, run, validate_strict
 
 DIRECT = "/run/secrets/tgbot/database-direct-url"
+BOT_DIRECT = "/run/secrets/tgbot/bot-database-direct-url"
 
 
 def env(container: Obj) -> dict[str, str]:
@@ -35,7 +36,8 @@ def env(container: Obj) -> dict[str, str]:
 
 def check_direct_url(objs: list[Obj]) -> None:
     """Every bot-image process may use DATABASE_DIRECT_URL; the migrating ones do, Django's
-    migrate included; the file is mounted wherever it is named."""
+    migrate included, as the migrator; the bot's and the dispatcher's (LISTEN, the schema wait)
+    as their own user; the file is mounted wherever it is named."""
     migrating = []
     for workload, template in workloads(objs):
         for _, c in containers(template["spec"]):
@@ -43,11 +45,13 @@ def check_direct_url(objs: list[Obj]) -> None:
             if "tgadmin" in command and "migrate" in command:
                 assert env(c)["DATABASE_URL_FILE"] == DIRECT, name_of(workload)
                 migrating.append("django")
-            elif "migrate" in command:
+            elif "migrate" in command and "--no-upgrade" not in command:
                 assert env(c)["DATABASE_DIRECT_URL_FILE"] == DIRECT, name_of(workload)
                 migrating.append("alembic")
-            elif c["name"] == "dispatcher":
-                assert env(c)["DATABASE_DIRECT_URL_FILE"] == DIRECT  # its LISTEN connection
+            elif c["name"] in ("dispatcher", "wait-for-schema"):
+                assert env(c)["DATABASE_DIRECT_URL_FILE"] == BOT_DIRECT, name_of(workload)
+            else:
+                assert env(c).get("DATABASE_DIRECT_URL_FILE") in (None, BOT_DIRECT), c["name"]
     assert "django" in migrating
     assert "alembic" in migrating
     check_secret_files_are_mounted(objs)
@@ -72,6 +76,10 @@ def test_kustomize_component_points_migrations_and_listen_at_the_server(
             "secrets.existingSecret=",
             "secrets.databaseUrl=postgresql://u:p@pgbouncer:6432/tgbot",
             "secrets.databaseDirectUrl=postgresql://u:p@postgres:5432/tgbot",
+            "secrets.botDatabaseUrl=postgresql://bot:pb@pgbouncer:6432/tgbot",
+            "secrets.botDatabaseDirectUrl=postgresql://bot:pb@postgres:5432/tgbot",
+            "secrets.adminDatabaseUrl=postgresql://admin:pa@pgbouncer:6432/tgbot",
+            "secrets.backupDatabaseUrl=postgresql://backup:pr@postgres:5432/tgbot",
             "secrets.redisUrl=redis://redis:6379/0",
             "secrets.telegramBotToken=123:abc",
             "secrets.webhookSecret=s3cret",
@@ -92,6 +100,7 @@ def test_chart_points_migrations_and_listen_at_the_server(
     check_direct_url(objs)
     for secret in by_kind(objs, "Secret"):
         assert secret["stringData"]["database-direct-url"].startswith("postgresql://u:p@postgres")
+        assert secret["stringData"]["bot-database-direct-url"].startswith("postgresql://bot:pb@")
 
 
 def test_without_a_direct_url_nothing_mentions_one(tools: Tools) -> None:

@@ -427,6 +427,10 @@ def test_environment_shape(target: Target, objects: list[Obj]) -> None:
         assert "sandbox" not in processes
         (ingress,) = by_kind(objects, "Ingress")
         assert ingress["spec"]["tls"], "staging and prod terminate TLS at the ingress"
-    backups = by_kind(objects, "CronJob")
-    assert [app_image_of(c["image"]) for b in backups for _, c in containers(
-        b["spec"]["jobTemplate"]["spec"]["template"]["spec"])] == ["tgbot-backup"]  # fmt: skip
+    # The nightly backup, and the daily message retention (the admin image's purge-messages).
+    schedules = by_kind(objects, "CronJob")
+    assert sorted(
+        (app_image_of(c["image"]), " ".join([*c.get("command", []), *c.get("args", [])]))
+        for b in schedules
+        for _, c in containers(b["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+    ) == [("tgbot-admin", "tgadmin purge-messages"), ("tgbot-backup", "backup")]

@@ -110,16 +110,61 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 {{- if or .Values.secrets.databaseDirectUrl .Values.secrets.existingSecretHasDirectUrl -}}true{{- end -}}
 {{- end -}}
 
-{{/* Environment of the migration Job's Django step: the admin's, on the direct URL if any. */}}
-{{- define "tgbot.adminMigrateEnv" -}}
-{{- $env := include "tgbot.adminEnv" . -}}
-{{- if include "tgbot.hasDirectUrl" . -}}
-{{- $env = replace "/run/secrets/tgbot/database-url" "/run/secrets/tgbot/database-direct-url" $env -}}
+{{/* The Secret key of one database user's PostgreSQL URL. Call with (dict "root" $ "user" "bot"):
+"migrator" (owns the schema: migrations, Django's tables, the roles), "bot" (bot, dispatcher,
+set-webhook; role tgbot_app), "admin" (admin, retention; tgbot_panel) or "backup" (tgbot_readonly).
+With secrets.perServiceDatabaseUrls false every user is database-url. */}}
+{{- define "tgbot.databaseKey" -}}
+{{- if or (eq .user "migrator") (not .root.Values.secrets.perServiceDatabaseUrls) -}}
+database-url
+{{- else -}}
+{{ .user }}-database-url
 {{- end -}}
-{{- $env -}}
 {{- end -}}
 
-{{/* Environment of the bot processes (serve, dispatch, set-webhook). Secrets are files. */}}
+{{/* The key of the direct (unpooled) URL beside a database key: database-direct-url, bot-database-direct-url. */}}
+{{- define "tgbot.directKey" -}}
+{{- replace "database-url" "database-direct-url" . -}}
+{{- end -}}
+
+{{/* DATABASE_URL_FILE of one database user, and DATABASE_DIRECT_URL_FILE with a pooler for the
+users that need PostgreSQL itself (the migrator's advisory lock, the bot's and dispatcher's LISTEN).
+Call with (dict "root" $ "user" "bot"). */}}
+{{- define "tgbot.databaseEnv" -}}
+{{- $key := include "tgbot.databaseKey" . -}}
+- {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/{{ $key }}}
+{{- if and (include "tgbot.hasDirectUrl" .root) (has .user (list "migrator" "bot")) }}
+- {name: DATABASE_DIRECT_URL_FILE, value: /run/secrets/tgbot/{{ include "tgbot.directKey" $key }}}
+{{- end }}
+{{- end -}}
+
+{{/* Environment of the migration Job's schema step: the migrator, and with migrations.databaseRoles
+each service's URL, whose user `tgbot migrate --roles` creates (or sets the password of) and grants. */}}
+{{- define "tgbot.migrateBotEnv" -}}
+{{ include "tgbot.botEnv" . }}
+{{ include "tgbot.databaseEnv" (dict "root" . "user" "migrator") }}
+{{- if and .Values.migrations.databaseRoles .Values.secrets.perServiceDatabaseUrls }}
+- {name: APP_DATABASE_URL_FILE, value: /run/secrets/tgbot/bot-database-url}
+- {name: PANEL_DATABASE_URL_FILE, value: /run/secrets/tgbot/admin-database-url}
+- {name: READONLY_DATABASE_URL_FILE, value: /run/secrets/tgbot/backup-database-url}
+{{- end }}
+{{- end -}}
+
+{{/* Environment of the migration Job's setWebhook step: the bot's own database user. */}}
+{{- define "tgbot.setWebhookEnv" -}}
+{{ include "tgbot.botEnv" . }}
+{{ include "tgbot.databaseEnv" (dict "root" . "user" "bot") }}
+{{- end -}}
+
+{{/* Environment of the migration Job's Django step: the admin's settings as the migrator, on the
+direct URL if any (Django's migrate creates tables). */}}
+{{- define "tgbot.adminMigrateEnv" -}}
+{{ include "tgbot.adminEnv" . }}
+- {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/{{ ternary "database-direct-url" "database-url" (eq (include "tgbot.hasDirectUrl" .) "true") }}}
+{{- end -}}
+
+{{/* Environment of the bot processes (serve, dispatch, set-webhook) but the database, which is
+each one's own (tgbot.databaseEnv). Secrets are files. */}}
 {{- define "tgbot.botEnv" -}}
 - {name: TELEGRAM_API_BASE, value: {{ include "tgbot.telegramApiBase" . | quote }}}
 {{- if .Values.sandbox.enabled }}
@@ -130,14 +175,10 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 - {name: LOG_LEVEL, value: {{ .Values.config.logLevel | quote }}}
 - {name: LOG_FORMAT, value: {{ .Values.config.logFormat | quote }}}
 - {name: SHUTDOWN_GRACE_SECONDS, value: {{ .Values.config.shutdownGraceSeconds | quote }}}
-- {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/database-url}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: TELEGRAM_BOT_TOKEN_FILE, value: /run/secrets/tgbot/telegram-bot-token}
 - {name: WEBHOOK_SECRET_FILE, value: /run/secrets/tgbot/webhook-secret}
 {{ include "tgbot.errorReportingEnv" . }}
-{{- if include "tgbot.hasDirectUrl" . }}
-- {name: DATABASE_DIRECT_URL_FILE, value: /run/secrets/tgbot/database-direct-url}
-{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -153,7 +194,8 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 {{- end }}
 {{- end -}}
 
-{{/* Environment of the admin processes (gunicorn, tgadmin migrate). */}}
+{{/* Environment of the admin processes (gunicorn, tgadmin migrate, purge-messages) but the
+database (tgbot.databaseEnv, tgbot.adminMigrateEnv). */}}
 {{- define "tgbot.adminEnv" -}}
 {{- $host := .Values.ingress.admin.host -}}
 - {name: ALLOWED_HOSTS, value: {{ default $host .Values.config.admin.allowedHosts | quote }}}
@@ -166,7 +208,6 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 - {name: TWO_FACTOR_REQUIRED_FOR_ADMINS, value: {{ .Values.config.admin.twoFactorRequiredForAdmins | toString | quote }}}
 - {name: MESSAGE_RETENTION_DAYS, value: {{ .Values.config.admin.messageRetentionDays | toString | quote }}}
 - {name: LOG_LEVEL, value: {{ .Values.config.logLevel | quote }}}
-- {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/database-url}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: SECRET_KEY_FILE, value: /run/secrets/tgbot/django-secret-key}
 {{ include "tgbot.errorReportingEnv" . }}
@@ -177,7 +218,8 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 {{- end }}
 {{- end -}}
 
-{{/* The secrets volume with only the named keys. Call with (dict "root" $ "keys" (list ...)). */}}
+{{/* The secrets volume with only the named keys (and the direct URL beside database-url and
+bot-database-url with a pooler). Call with (dict "root" $ "keys" (list ...)). */}}
 {{- define "tgbot.secretVolume" -}}
 - name: secrets
   secret:
@@ -187,8 +229,12 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
     {{- range .keys }}
       - {key: {{ . }}, path: {{ . }}}
     {{- end }}
-    {{- if and (has "database-url" .keys) (include "tgbot.hasDirectUrl" .root) }}
-      - {key: database-direct-url, path: database-direct-url}
+    {{- if include "tgbot.hasDirectUrl" .root }}
+    {{- range (list "database-url" "bot-database-url") }}
+    {{- if has . $.keys }}
+      - {key: {{ include "tgbot.directKey" . }}, path: {{ include "tgbot.directKey" . }}}
+    {{- end }}
+    {{- end }}
     {{- end }}
 - name: tmp
   emptyDir:
@@ -317,10 +363,34 @@ topologySpreadConstraints:
 {{- end -}}
 {{- end -}}
 {{- if and (not .Values.secrets.existingSecret) (not .Values.devServices.enabled) -}}
-{{- range $k := list "databaseUrl" "redisUrl" "telegramBotToken" "webhookSecret" "djangoSecretKey" -}}
+{{- $required := list "databaseUrl" "redisUrl" "telegramBotToken" "webhookSecret" "djangoSecretKey" -}}
+{{- if .Values.secrets.perServiceDatabaseUrls -}}
+{{- $required = concat $required (list "botDatabaseUrl" "adminDatabaseUrl" "backupDatabaseUrl") -}}
+{{- end -}}
+{{- range $k := $required -}}
 {{- if not (index $.Values.secrets $k) -}}
 {{- $msgs = append $msgs (printf "secrets.%s: required unless secrets.existingSecret is set" $k) -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and (not .Values.secrets.existingSecret) .Values.secrets.perServiceDatabaseUrls (ne (empty .Values.secrets.databaseDirectUrl) (empty .Values.secrets.botDatabaseDirectUrl)) -}}
+{{- $msgs = append $msgs "secrets.databaseDirectUrl, secrets.botDatabaseDirectUrl: set both or neither (the migrator's and the bot's user, each straight to PostgreSQL)" -}}
+{{- end -}}
+{{- /* A real Telegram (no sandbox) never runs with a development placeholder: the values' secrets
+(with devServices, its defaults), or the existingSecret's data where `lookup` can read it (install
+and upgrade on a cluster; `helm template` sees none). */ -}}
+{{- if not .Values.sandbox.enabled -}}
+{{- $data := dict -}}
+{{- if .Values.secrets.existingSecret -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace .Values.secrets.existingSecret | default dict -}}
+{{- range $key, $encoded := get $existing "data" | default dict -}}
+{{- $_ := set $data $key (b64dec $encoded) -}}
+{{- end -}}
+{{- else -}}
+{{- $data = fromYaml (include "tgbot.secretData" .) -}}
+{{- end -}}
+{{- with include "tgbot.placeholderKeys" (dict "data" $data) -}}
+{{- $msgs = append $msgs (printf "secrets: development placeholders in %s while sandbox.enabled is false (the real Telegram): set real secrets, or enable the sandbox" .) -}}
 {{- end -}}
 {{- end -}}
 {{- if and .Values.bot.hpa.enabled (gt (int .Values.bot.hpa.minReplicas) (int .Values.bot.hpa.maxReplicas)) -}}
@@ -337,6 +407,28 @@ topologySpreadConstraints:
 {{- end -}}
 {{- end -}}
 
+{{/* The init container of the bot and dispatcher pods: their database user may not migrate, so
+it waits (up to 10 min, then the kubelet retries) until the migration Job has brought the schema
+to this image's head; with devServices the Job runs after the first install's pods start. */}}
+{{- define "tgbot.waitForSchema" -}}
+- name: wait-for-schema
+  image: {{ include "tgbot.image" (dict "root" . "image" .Values.image.bot) }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  args: ["migrate", "--wait", "600", "--no-upgrade"]
+  env:
+    - {name: LOG_FORMAT, value: {{ .Values.config.logFormat | quote }}}
+    {{- include "tgbot.databaseEnv" (dict "root" . "user" "bot") | nindent 4 }}
+    {{- with .Values.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  securityContext:
+    {{- toYaml .Values.containerSecurityContext | nindent 4 }}
+  resources:
+    {{- toYaml .Values.migrations.resources | nindent 4 }}
+  volumeMounts:
+    {{- include "tgbot.volumeMounts" . | nindent 4 }}
+{{- end -}}
+
 {{/* One step of the migration Job. Call with (dict "root" $ "step" (dict "name" "image" "command" "env")). */}}
 {{- define "tgbot.migrateContainer" -}}
 - name: {{ .step.name }}
@@ -351,4 +443,79 @@ topologySpreadConstraints:
     {{- toYaml .root.Values.migrations.resources | nindent 4 }}
   volumeMounts:
     {{- include "tgbot.volumeMounts" .root | nindent 4 }}
+{{- end -}}
+
+{{/* The data of the Secret the chart creates (without secrets.existingSecret): secrets.*, and with
+devServices the development defaults for the empty ones. A YAML map of key to value. */}}
+{{- define "tgbot.secretData" -}}
+{{- $fullname := include "tgbot.fullname" . -}}
+{{- $s := .Values.secrets -}}
+{{- if .Values.devServices.enabled }}
+database-url: {{ default (printf "postgresql://tgbot:%s@%s-postgres:5432/tgbot" .Values.devServices.postgresPassword $fullname) $s.databaseUrl | quote }}
+{{- if $s.perServiceDatabaseUrls }}
+{{- /* One user per service, made by the migration Job (tgbot migrate --roles) as in compose. */}}
+{{- range $user, $value := dict "bot" $s.botDatabaseUrl "admin" $s.adminDatabaseUrl "backup" $s.backupDatabaseUrl }}
+{{ $user }}-database-url: {{ default (printf "postgresql://tgbot_%s:tgbot-%s-dev@%s-postgres:5432/tgbot" $user $user $fullname) $value | quote }}
+{{- end }}
+{{- end }}
+redis-url: {{ default (printf "redis://%s-redis:6379/0" $fullname) $s.redisUrl | quote }}
+telegram-bot-token: {{ default "123456:dev-sandbox-token" $s.telegramBotToken | quote }}
+webhook-secret: {{ default "dev-webhook-secret" $s.webhookSecret | quote }}
+django-secret-key: {{ default "dev-only-django-secret-key-0123456789abcdefghijklmnopqrstuvwxyz" $s.djangoSecretKey | quote }}
+{{- else }}
+database-url: {{ $s.databaseUrl | quote }}
+{{- if $s.perServiceDatabaseUrls }}
+bot-database-url: {{ $s.botDatabaseUrl | quote }}
+admin-database-url: {{ $s.adminDatabaseUrl | quote }}
+backup-database-url: {{ $s.backupDatabaseUrl | quote }}
+{{- end }}
+redis-url: {{ $s.redisUrl | quote }}
+telegram-bot-token: {{ $s.telegramBotToken | quote }}
+webhook-secret: {{ $s.webhookSecret | quote }}
+django-secret-key: {{ $s.djangoSecretKey | quote }}
+{{- end }}
+{{- with $s.sentryDsn }}
+sentry-dsn: {{ . | quote }}
+{{- end }}
+{{- with $s.databaseDirectUrl }}
+database-direct-url: {{ . | quote }}
+{{- end }}
+{{- if $s.perServiceDatabaseUrls }}
+{{- with $s.botDatabaseDirectUrl }}
+bot-database-direct-url: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- if $s.backupS3AccessKeyId }}
+backup-s3-access-key-id: {{ $s.backupS3AccessKeyId | quote }}
+backup-s3-secret-access-key: {{ $s.backupS3SecretAccessKey | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Known development placeholders: compose/dev/secrets, the dev-secrets component and this
+chart's dev defaults (values, or passwords inside URLs). */}}
+{{- define "tgbot.devPlaceholders" -}}
+values: ["123456:dev-sandbox-token", "123456789:sandbox-development-token", "dev-webhook-secret",
+  "dev-only-django-secret-key-0123456789abcdefghijklmnopqrstuvwxyz", "admin-dev-password",
+  "dev-placeholder", "dev-unused", "change-me", "changeme", "changethis"]
+prefixes: ["django-insecure"]
+passwords: ["tgbot-dev", "tgbot-bot-dev", "tgbot-admin-dev", "tgbot-backup-dev", "dev-redis-password"]
+{{- end -}}
+
+{{/* The keys of a Secret's data (a map of key to value) that hold a development placeholder,
+sorted and comma-separated; empty when none does. */}}
+{{- define "tgbot.placeholderKeys" -}}
+{{- $known := fromYaml (include "tgbot.devPlaceholders" .) -}}
+{{- $found := list -}}
+{{- range $key, $raw := .data -}}
+{{- $value := toString $raw -}}
+{{- $hit := has $value $known.values -}}
+{{- range $known.prefixes -}}
+{{- if hasPrefix . $value -}}{{- $hit = true -}}{{- end -}}
+{{- end -}}
+{{- range $known.passwords -}}
+{{- if contains (printf ":%s@" .) $value -}}{{- $hit = true -}}{{- end -}}
+{{- end -}}
+{{- if $hit -}}{{- $found = append $found $key -}}{{- end -}}
+{{- end -}}
+{{- $found | sortAlpha | join ", " -}}
 {{- end -}}

@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from tgbot.config import postgres_url_for
-from tgbot.schema_revisions import is_newer_schema
+from tgbot.schema_revisions import is_newer_schema, schema_problem
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +66,10 @@ def current_revisions(connection: Connection) -> set[str]:
 
 class DatabaseUnavailable(Exception):
     """PostgreSQL could not be reached; the message is one readable line."""
+
+
+class SchemaNotReady(Exception):
+    """The schema did not reach this code's head in time; the message is one readable line."""
 
 
 class RolesRefused(Exception):
@@ -168,6 +172,43 @@ def migrate(
                 waited_for_lock_s=round(waited, 3),
             )
             return MigrationResult(frozenset(locked_before), frozenset(after), waited)
+    finally:
+        engine.dispose()
+
+
+def wait_for_schema(
+    database_url: str, *, wait_seconds: float, connect_timeout: float = 5.0, poll: float = 2.0
+) -> None:
+    """Wait, without migrating, until the schema is one this code runs on (its head, or a later
+    release's): for a process whose database user may not migrate, such as the bot's and the
+    dispatcher's init containers under the least-privilege role, while the release Job migrates.
+    Connection and permission errors count as "not yet" (the Job may still be creating the user).
+    """
+    engine = create_engine(
+        postgres_url_for(database_url),
+        poolclass=pool.NullPool,
+        connect_args={"connect_timeout": max(1, int(connect_timeout))},
+    )
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                with engine.connect() as conn:
+                    current = current_revisions(conn)
+                problem = schema_problem(current, head_revisions(), known_revisions())
+            except OperationalError as exc:
+                problem = _describe_connect_error(exc)
+            except ProgrammingError as exc:
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                problem = f"cannot read the schema version: {reason}"
+            if problem is None:
+                log.info("migrate.schema_ready", revision=sorted(current))
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SchemaNotReady(problem)
+            log.info("migrate.waiting_for_schema", problem=problem)
+            time.sleep(min(poll, left))
     finally:
         engine.dispose()
 

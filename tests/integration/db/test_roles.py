@@ -211,3 +211,67 @@ def test_a_managed_database_migrator_without_createrole(roles_db: dict[str, str]
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
             )
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(owner)))
+
+
+def test_the_bots_init_container_waits_for_the_schema_without_migrating(
+    roles_db: dict[str, str], fresh_db_url: str
+) -> None:
+    """The bot's user may not migrate: its pods' init containers only wait for the release Job
+    (`tgbot migrate --no-upgrade`), which passes at once on a migrated database ..."""
+    ready = run(
+        [console_script("tgbot"), "migrate", "--wait", "5", "--no-upgrade"],
+        DATABASE_URL=roles_db["tgbot_app"],
+    )
+    assert ready.returncode == 0, ready.stderr
+    # ... and on an unmigrated one gives up after --wait with one line, having created nothing.
+    waiting = run(
+        [console_script("tgbot"), "migrate", "--wait", "1", "--no-upgrade"],
+        DATABASE_URL=fresh_db_url,
+    )
+    assert waiting.returncode == 3
+    (line,) = waiting.stderr.strip().splitlines()
+    assert line == "tgbot migrate --no-upgrade: schema not migrated: run tgbot migrate"
+    with psycopg.connect(psycopg_url(fresh_db_url)) as conn:
+        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+        assert tables.fetchone() == (0,)
+
+
+def test_retention_runs_as_the_panels_user(roles_db: dict[str, str]) -> None:
+    """`tgadmin purge-messages` on its schedule runs with the admin's URL (tgbot_panel): it
+    deletes old messages, the outbox rows pointing at them keep going (SET NULL)."""
+    owner = psycopg_url(roles_db["owner"])
+    with psycopg.connect(owner) as conn:
+        conn.execute(SEED_USER)
+        conv = conn.execute(
+            "INSERT INTO conversations (user_id, status) VALUES (77, 'closed') RETURNING id"
+        ).fetchone()
+        assert conv is not None
+        ids = [
+            conn.execute(
+                "INSERT INTO messages (conversation_id, direction, content_type, text, created_at)"
+                " VALUES (%s, 'in', 'text', %s, now() - make_interval(days => %s)) RETURNING id",
+                (conv[0], text, age),
+            ).fetchone()
+            for text, age in (("old one", 40), ("old two", 31), ("recent", 29))
+        ]
+        old_id = ids[0][0]  # type: ignore[index]
+        conn.execute(
+            "INSERT INTO outbox (chat_id, method, payload, idempotency_key, message_id)"
+            " VALUES (77, 'sendMessage', '{}'::jsonb, md5(random()::text), %s)",
+            (old_id,),
+        )
+    done = run(
+        [console_script("tgadmin"), "purge-messages", "--batch-size", "1"],
+        DATABASE_URL=roles_db["tgbot_panel"],
+        SECRET_KEY=secrets.token_urlsafe(50),
+        MESSAGE_RETENTION_DAYS="30",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "deleted 2 message(s) older than 30 day(s)"
+    with psycopg.connect(owner) as conn:
+        left = conn.execute(
+            "SELECT text FROM messages WHERE conversation_id = %s", (conv[0],)
+        ).fetchall()
+        assert left == [("recent",)]
+        pointing = conn.execute("SELECT count(*) FROM outbox WHERE message_id = %s", (old_id,))
+        assert pointing.fetchone() == (0,)
