@@ -104,10 +104,17 @@ def _media(call: Call, field: str) -> JsonDict:
     stored = call.state.files.get(file_ref)
     if field == "photo":
         content["photo"] = photo_sizes(file_ref)
-    elif stored is not None:
-        content["document"] = stored.as_document()
     else:
-        content["document"] = {"file_id": file_ref, "file_unique_id": f"{file_ref}_u"}
+        media = (
+            stored.as_document()
+            if stored is not None
+            else {"file_id": file_ref, "file_unique_id": f"{file_ref}_u"}
+        )
+        if field in ("video", "animation"):  # what Telegram reports of a played file
+            media = {**media, "width": 640, "height": 360, "duration": 1}
+        content[field] = media
+        if field == "animation":  # Telegram repeats an animation as a document for old clients
+            content["document"] = media
     if p.get("caption"):
         content["caption"] = _caption(p)
     return call.state.bot_message(call.chat_id(), {**content, **_markup(p)})
@@ -121,7 +128,25 @@ async def send_document(call: Call) -> JsonDict:
     return _media(call, "document")
 
 
-_COPYABLE = ("text", "entities", "photo", "document", "caption", "caption_entities", "sticker")
+async def send_video(call: Call) -> JsonDict:
+    return _media(call, "video")
+
+
+async def send_animation(call: Call) -> JsonDict:
+    return _media(call, "animation")
+
+
+_COPYABLE = (
+    "text",
+    "entities",
+    "photo",
+    "video",
+    "animation",
+    "document",
+    "caption",
+    "caption_entities",
+    "sticker",
+)
 
 
 async def copy_message(call: Call) -> JsonDict:
@@ -292,6 +317,8 @@ METHODS: dict[str, Method] = {
     "sendmessage": Method(send_message, ("chat_id", "text")),
     "sendphoto": Method(send_photo, ("chat_id", "photo")),
     "senddocument": Method(send_document, ("chat_id", "document")),
+    "sendvideo": Method(send_video, ("chat_id", "video")),
+    "sendanimation": Method(send_animation, ("chat_id", "animation")),
     "copymessage": Method(copy_message, ("chat_id", "from_chat_id", "message_id")),
     "editmessagetext": Method(edit_message_text, ("text",)),
     "answercallbackquery": Method(answer_callback_query, ("callback_query_id",)),

@@ -17,7 +17,15 @@ from typing import Any, NamedTuple
 from tgbot.sandbox.ratelimit import WINDOW
 
 SENDING_METHODS = frozenset(
-    {"sendmessage", "copymessage", "forwardmessage", "sendphoto", "senddocument"}
+    {
+        "sendmessage",
+        "copymessage",
+        "forwardmessage",
+        "sendphoto",
+        "senddocument",
+        "sendvideo",
+        "sendanimation",
+    }
 )
 
 
