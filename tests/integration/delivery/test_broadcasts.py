@@ -343,3 +343,44 @@ async def test_a_video_or_animation_broadcast_uploads_once_and_reaches_everyone_
     assert all(c["params"]["caption"] == "<b>Watch</b> this" for c in calls)
     b = await db.broadcast(broadcast_id)
     assert (b["sent_count"], b["failed_count"]) == (len(recipients), 0)
+
+
+async def test_a_paused_then_resumed_photo_broadcast_still_uploads_once(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    recipients = list(range(20_000, 20_120))
+    await db.add_users(recipients)
+    photo = placeholder_png((30, 160, 90), size=256)
+    broadcast_id = await _media_broadcast(db, "sendPhoto", "sale.png", "image/png", photo)
+    launch(outbox_global_rate=20)
+    launch(outbox_global_rate=20)
+    await db.set_broadcast_status(broadcast_id, "running")
+
+    async def photos_sent() -> list[dict[str, object]]:
+        return [c for c in await control.all_calls() if c["method"] == "sendPhoto" and c["ok"]]
+
+    async def some_sent() -> bool:
+        return len(await photos_sent()) >= 15
+
+    await async_wait_until(some_sent, timeout=30, what="the broadcast under way")
+    await db.set_broadcast_status(broadcast_id, "paused")
+
+    async def quiet() -> bool:  # rows claimed before the pause were sent or given back
+        return (await db.statuses(broadcast_id))["sending"] == 0
+
+    await async_wait_until(quiet, timeout=10, what="no row in flight after the pause")
+    at_pause = len(await photos_sent())
+    assert at_pause < len(recipients)  # paused part way
+    assert (await db.broadcast(broadcast_id))["status"] == "paused"
+
+    await db.set_broadcast_status(broadcast_id, "running")
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=60, what="broadcast done"
+    )
+    calls = await photos_sent()
+    assert sorted(int(str(c["chat_id"])) for c in calls) == recipients  # each exactly once
+    assert len(calls) > at_pause  # the rest went after the resume
+    assert (await control.stats())["bot_uploads"] == 1
+    assert len({str(c["params"]["photo"]) for c in calls}) == 1  # one file for all
+    b = await db.broadcast(broadcast_id)
+    assert (b["sent_count"], b["failed_count"]) == (len(recipients), 0)
