@@ -384,3 +384,24 @@ async def test_a_paused_then_resumed_photo_broadcast_still_uploads_once(
     assert len({str(c["params"]["photo"]) for c in calls}) == 1  # one file for all
     b = await db.broadcast(broadcast_id)
     assert (b["sent_count"], b["failed_count"]) == (len(recipients), 0)
+
+
+async def test_rows_waiting_for_the_upload_do_not_burst_past_the_rate_limit(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    # Telegram takes its time over an upload (every call here takes 0.4 s): the rows that wait
+    # for its file_id must still go at the limit's pace afterwards, not all at once (429s).
+    recipients = list(range(21_000, 21_060))
+    await db.add_users(recipients)
+    photo = placeholder_png((90, 30, 160), size=256)
+    broadcast_id = await _media_broadcast(db, "sendPhoto", "sale.png", "image/png", photo)
+    await control.faults(rate_limit=True, global_rate=20, per_chat_rate=1, latency_ms=400)
+    launch(outbox_global_rate=20)
+    await db.set_broadcast_status(broadcast_id, "running")
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=60, what="broadcast done"
+    )
+    calls = [c for c in await control.all_calls() if c["method"] == "sendPhoto"]
+    assert [c for c in calls if c["error_code"] == 429] == []
+    assert sorted(int(c["chat_id"]) for c in calls if c["ok"]) == recipients
+    assert (await control.stats())["bot_uploads"] == 1
