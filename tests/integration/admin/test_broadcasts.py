@@ -161,13 +161,25 @@ def test_list_action_starts_broadcasts(audience: None) -> None:
 
 
 def test_running_broadcast_cannot_be_edited(audience: None) -> None:
-    broadcast = Broadcast.objects.create(title="Live", text="x", status="running")
+    buttons = [[{"text": "Shop", "url": "https://shop.example.com"}]]
+    broadcast = Broadcast.objects.create(
+        title="Live", text="x", status="running", parse_mode="HTML", buttons=buttons
+    )
     client = f.client_for(f.staff("admins"))
-    page = client.get(reverse("admin:panel_broadcast_change", args=[broadcast.pk]))
-    assert 'name="title"' not in page.content.decode()
-    client.post(reverse("admin:panel_broadcast_change", args=[broadcast.pk]), {"title": "Edited"})
+    page = client.get(reverse("admin:panel_broadcast_change", args=[broadcast.pk])).content
+    for name in ("title", "attachment", "send_as", "buttons_text"):
+        assert f'name="{name}"' not in page.decode()
+    client.post(
+        reverse("admin:panel_broadcast_change", args=[broadcast.pk]),
+        {
+            "title": "Edited",
+            "buttons_text": "",
+            "attachment": SimpleUploadedFile("a.gif", tiny_gif()),
+        },
+    )
     broadcast.refresh_from_db()
-    assert broadcast.title == "Live"
+    assert (broadcast.title, broadcast.buttons, broadcast.upload_id) == ("Live", buttons, None)
+    assert broadcast.method == "sendMessage"
 
 
 def test_operator_sees_but_cannot_control_broadcasts(audience: None) -> None:

@@ -249,6 +249,8 @@ class BroadcastForm(forms.ModelForm[Broadcast]):
         return data
 
     def save(self, commit: bool = True) -> Broadcast:
+        if self.instance.pk is not None and self.instance.status != Broadcast.Status.DRAFT:
+            return super().save(commit)  # started: what it sends stays as it was started
         self.instance.parse_mode = "HTML"  # what the form checked the text as
         self.instance.buttons = getattr(self, "parsed_buttons", None) or None
         attachment = self.cleaned_data.get("attachment")
@@ -303,6 +305,17 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
         js = ("panel/broadcast.js",)
 
     # --- fields ----------------------------------------------------------------------------
+    def get_fieldsets(self, request: HttpRequest, obj: Broadcast | None = None) -> Any:
+        """A started broadcast shows what it sends (the preview) without the inputs for it."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.status == Broadcast.Status.DRAFT:
+            return fieldsets
+        inputs = {"attachment", "send_as", "remove_attachment", "buttons_text"}
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in inputs]})
+            for name, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Broadcast | None = None) -> Any:
         always = ("preview", "recipients", "status", "progress_field", "started_at", "finished_at")
         if obj is not None and obj.status != Broadcast.Status.DRAFT:
