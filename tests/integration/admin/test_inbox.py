@@ -365,6 +365,13 @@ def test_operators_tag_and_untag_the_user_from_the_conversation(db: None) -> Non
         ("tag", {"tag": "spring-2026"}),
         ("untag", {"tag": "vip"}),
     ]
+    in_russian = operator.post(
+        reverse("inbox:tag", args=[conv.pk]),
+        {"op": "add", "tag": "vip"},
+        HTTP_ACCEPT_LANGUAGE="ru",
+        **SCRIPT,
+    )
+    assert json.loads(in_russian.content)["notice"] == "Метка vip поставлена."
     # A plain form post (no script) is redirected back to the conversation.
     plain = operator.post(reverse("inbox:tag", args=[conv.pk]), {"op": "remove", "tag": "x"})
     assert plain.status_code == 302
