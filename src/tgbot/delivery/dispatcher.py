@@ -26,6 +26,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from redis.asyncio import Redis
@@ -244,6 +245,22 @@ class Dispatcher:
 
     async def _deliver_row(self, entry: _InFlight) -> Result | None:
         row = entry.row
+        if row.upload_id is not None:
+            sent = await self._send_with_file(entry, row.upload_id)
+        else:
+            sent = await self._send(entry, row.payload)
+        if isinstance(sent, Result):  # given back before it was sent
+            return sent
+        metrics.SENDS.labels(sent.code).inc()
+        if row.broadcast_id is not None:
+            metrics.BROADCAST_MESSAGES.labels(sent.kind.value).inc()
+        if sent.kind is Kind.SENT:
+            self.rate.add()
+        return await self._result(row, sent)
+
+    async def _slot(self, entry: _InFlight) -> Result | None:
+        """Wait for this row's rate-limit slot; a Result when the row goes back instead."""
+        row = entry.row
         late_retries = 0
         loop = asyncio.get_running_loop()
         while True:
@@ -270,53 +287,59 @@ class Dispatcher:
             await asyncio.sleep(slot.delay)
         if self._halted(row):
             return Result(row.id, PENDING)
+        return None
+
+    async def _send(
+        self, entry: _InFlight, payload: dict[str, Any], file: tuple[str, FileUpload] | None = None
+    ) -> Outcome | Result:
+        """Take the row's slot, then send it; ``file`` is ``(field, bytes)`` for an upload."""
+        row = entry.row
+        back = await self._slot(entry)
+        if back is not None:
+            return back
         entry.on_the_wire = True
         started = time.perf_counter()
-        if row.upload_id is not None:
-            outcome = await self._send_with_file(row, row.upload_id)
+        if file is None:
+            outcome = await self.sender(row.method, row.chat_id, payload)
         else:
-            outcome = await self.sender(row.method, row.chat_id, row.payload)
+            outcome = await self.sender.upload(row.method, row.chat_id, payload, *file)
         metrics.SEND_SECONDS.observe(time.perf_counter() - started)
-        metrics.SENDS.labels(outcome.code).inc()
-        if row.broadcast_id is not None:
-            metrics.BROADCAST_MESSAGES.labels(outcome.kind.value).inc()
-        if outcome.kind is Kind.SENT:
-            self.rate.add()
-        return await self._result(row, outcome)
+        return outcome
 
-    async def _send_with_file(self, row: Claimed, upload_id: int) -> Outcome:
+    async def _send_with_file(self, entry: _InFlight, upload_id: int) -> Outcome | Result:
         """A row with an attached file: by Telegram's file_id once it has the file, else uploaded
         (multipart) and its file_id remembered for the next sends and the support message.
 
         A file many rows share (a broadcast's) is uploaded once: rows of this dispatcher queue
         on an in-process lock, other dispatchers on a database lock (``store.uploading``), and
-        whoever comes after the upload sends by file_id without reading the bytes.
+        whoever comes after the upload sends by file_id without reading the bytes. A row takes
+        its rate-limit slot only once it knows what to send: rows that waited for the upload
+        then go at the limit's pace, not all at once (which Telegram would answer with 429s).
         """
+        row = entry.row
         field = UPLOAD_FIELDS.get(row.method)
         exists, file_id = await self.store.upload_file_id(upload_id)
         if field is None or not exists:
             return _file_gone()
-        if file_id is not None:
-            return await self.sender(row.method, row.chat_id, {**row.payload, field: file_id})
-        async with (
-            self._upload_locks.setdefault(upload_id, asyncio.Lock()),
-            self.store.uploading(upload_id) as upload,
-        ):
-            if upload is None:
-                return _file_gone()
-            if upload.file_id is not None:  # uploaded while this row waited
-                return await self.sender(
-                    row.method, row.chat_id, {**row.payload, field: upload.file_id}
-                )
-            if upload.data is None:
-                return _file_gone()
-            file = FileUpload(upload.data, upload.file_name, upload.mime_type)
-            outcome = await self.sender.upload(row.method, row.chat_id, row.payload, field, file)
-            if outcome.kind is Kind.SENT and outcome.file_id:
-                await self.store.remember_upload(
-                    upload_id=upload_id, outbox_id=row.id, file_id=outcome.file_id
-                )
-            return outcome
+        if file_id is None:
+            async with (
+                self._upload_locks.setdefault(upload_id, asyncio.Lock()),
+                self.store.uploading(upload_id) as upload,
+            ):
+                if upload is None:
+                    return _file_gone()
+                file_id = upload.file_id  # set when uploaded while this row waited
+                if file_id is None:
+                    if upload.data is None:
+                        return _file_gone()
+                    file = FileUpload(upload.data, upload.file_name, upload.mime_type)
+                    sent = await self._send(entry, row.payload, (field, file))
+                    if isinstance(sent, Outcome) and sent.kind is Kind.SENT and sent.file_id:
+                        await self.store.remember_upload(
+                            upload_id=upload_id, outbox_id=row.id, file_id=sent.file_id
+                        )
+                    return sent
+        return await self._send(entry, {**row.payload, field: file_id})
 
     async def _result(self, row: Claimed, outcome: Outcome) -> Result:
         code = int(outcome.code) if outcome.code.isdigit() else None

@@ -52,11 +52,17 @@ class Outcome:
     error: str | None = None
     retry_after: float = 0.0
     telegram_message_id: int | None = None
-    file_id: str | None = None  # of the photo or document Telegram stored for a sent message
+    file_id: str | None = None  # of the file Telegram stored for a sent message (its media)
 
 
-# The methods an outbox row may attach a file to, and the parameter the file goes in.
-UPLOAD_FIELDS = {"sendPhoto": "photo", "sendDocument": "document"}
+# The methods an outbox row may attach a file to, and the parameter the file goes in (also the
+# field of the sent Message that describes the file Telegram stored).
+UPLOAD_FIELDS = {
+    "sendPhoto": "photo",
+    "sendVideo": "video",
+    "sendAnimation": "animation",
+    "sendDocument": "document",
+}
 
 
 @dataclass(frozen=True)
@@ -67,13 +73,17 @@ class FileUpload:
 
 
 def sent_file_id(message: dict[str, Any]) -> str | None:
-    """The file_id of a sent message's photo (largest size) or document."""
+    """The file_id of a sent message's photo (largest size), video, animation or document.
+
+    An animation's message also carries it as ``document`` (Telegram keeps that for old
+    clients): the animation comes first, but both name the same file."""
     photo = message.get("photo")
     if isinstance(photo, list) and photo and isinstance(photo[-1], dict):
         return str(photo[-1].get("file_id")) if photo[-1].get("file_id") else None
-    document = message.get("document")
-    if isinstance(document, dict) and document.get("file_id"):
-        return str(document["file_id"])
+    for field in ("video", "animation", "document"):
+        media = message.get(field)
+        if isinstance(media, dict) and media.get("file_id"):
+            return str(media["file_id"])
     return None
 
 
@@ -138,7 +148,7 @@ async def send(bot: Bot, name: str, chat_id: int, payload: dict[str, Any]) -> Ou
         return Outcome(Kind.TRANSIENT, "network", type(exc).__name__)
     if not isinstance(result, Message):
         return Outcome(Kind.SENT, "200")
-    file_id = sent_file_id(result.model_dump(mode="json", include={"photo", "document"}))
+    file_id = sent_file_id(result.model_dump(mode="json", include=set(UPLOAD_FIELDS.values())))
     return Outcome(Kind.SENT, "200", telegram_message_id=result.message_id, file_id=file_id)
 
 
@@ -148,7 +158,7 @@ class Sender(Protocol):
     async def upload(
         self, name: str, chat_id: int, payload: dict[str, Any], field: str, file: FileUpload
     ) -> Outcome:
-        """``name`` with ``file`` as the multipart part ``field`` (sendPhoto, sendDocument)."""
+        """``name`` with ``file`` as the multipart part ``field`` (``UPLOAD_FIELDS``)."""
         ...
 
     async def close(self) -> None: ...

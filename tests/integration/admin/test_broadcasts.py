@@ -5,12 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.integration.admin import factories as f
-from tgadmin.panel.models import AdminAuditLog, Broadcast, OutboxMessage, TelegramUser, UserTag
+from tests.support.media import tiny_gif, tiny_mp4
+from tgadmin.panel.models import (
+    AdminAuditLog,
+    Broadcast,
+    OutboxMessage,
+    OutboxUpload,
+    TelegramUser,
+    UserTag,
+)
+from tgbot.sandbox.files import placeholder_png
 
 
 @pytest.fixture
@@ -150,13 +161,25 @@ def test_list_action_starts_broadcasts(audience: None) -> None:
 
 
 def test_running_broadcast_cannot_be_edited(audience: None) -> None:
-    broadcast = Broadcast.objects.create(title="Live", text="x", status="running")
+    buttons = [[{"text": "Shop", "url": "https://shop.example.com"}]]
+    broadcast = Broadcast.objects.create(
+        title="Live", text="x", status="running", parse_mode="HTML", buttons=buttons
+    )
     client = f.client_for(f.staff("admins"))
-    page = client.get(reverse("admin:panel_broadcast_change", args=[broadcast.pk]))
-    assert 'name="title"' not in page.content.decode()
-    client.post(reverse("admin:panel_broadcast_change", args=[broadcast.pk]), {"title": "Edited"})
+    page = client.get(reverse("admin:panel_broadcast_change", args=[broadcast.pk])).content
+    for name in ("title", "attachment", "send_as", "buttons_text"):
+        assert f'name="{name}"' not in page.decode()
+    client.post(
+        reverse("admin:panel_broadcast_change", args=[broadcast.pk]),
+        {
+            "title": "Edited",
+            "buttons_text": "",
+            "attachment": SimpleUploadedFile("a.gif", tiny_gif()),
+        },
+    )
     broadcast.refresh_from_db()
-    assert broadcast.title == "Live"
+    assert (broadcast.title, broadcast.buttons, broadcast.upload_id) == ("Live", buttons, None)
+    assert broadcast.method == "sendMessage"
 
 
 def test_operator_sees_but_cannot_control_broadcasts(audience: None) -> None:
@@ -394,3 +417,94 @@ def test_a_test_send_queues_the_exact_broadcast_for_one_chat(audience: None) -> 
     assert Broadcast.objects.get(pk=broadcast.pk).status == "draft"  # a test starts nothing
     operator = f.client_for(f.staff("operators"))
     assert operator.post(url, {"chat_id": "777"}).status_code == 403
+
+
+def _post_with_file(
+    client: Client, title: str, file: SimpleUploadedFile, send_as: str = ""
+) -> HttpResponse:
+    response: HttpResponse = client.post(
+        reverse("admin:panel_broadcast_add"),
+        {**FORM, "title": title, "attachment": file, "send_as": send_as},
+    )
+    return response
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "mime", "send_as", "method"),
+    [
+        ("clip.mp4", tiny_mp4(sound=True), "video/mp4", "", "sendVideo"),
+        ("party.gif", tiny_gif(), "image/gif", "", "sendAnimation"),
+        ("loop.mp4", tiny_mp4(), "video/mp4", "animation", "sendAnimation"),
+        ("cat.png", placeholder_png(), "image/png", "", "sendPhoto"),
+        ("cat.png", placeholder_png(), "image/png", "document", "sendDocument"),
+        ("terms.pdf", b"%PDF-1.4 terms", "application/pdf", "", "sendDocument"),
+    ],
+)
+def test_a_broadcast_attaches_a_photo_video_animation_or_file(
+    audience: None, name: str, data: bytes, mime: str, send_as: str, method: str
+) -> None:
+    client = f.client_for(f.staff("admins"))
+    response = _post_with_file(client, "Media", SimpleUploadedFile(name, data, mime), send_as)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    broadcast = Broadcast.objects.select_related("upload").get(title="Media")
+    assert broadcast.method == method
+    assert broadcast.upload is not None
+    assert (bytes(broadcast.upload.data), broadcast.upload.file_name) == (data, name)
+    page = client.get(reverse("admin:panel_broadcast_change", args=[broadcast.pk])).content
+    kind = {"sendPhoto": "photo", "sendVideo": "video", "sendAnimation": "animation"}
+    assert f"📎 {kind.get(method, 'file')}: {name}" in page.decode()
+
+
+MB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "mime", "send_as", "reason"),
+    [
+        (
+            "talk.mp4",
+            tiny_mp4(sound=True),
+            "video/mp4",
+            "animation",
+            "talk.mp4 has sound, which an animation never plays: send it as a video.",
+        ),
+        (
+            "notes.txt",
+            b"hello",
+            "text/plain",
+            "video",
+            "notes.txt is not an MP4 video: Telegram plays MP4; send other videos as a file.",
+        ),
+        (
+            "cat.png",
+            placeholder_png(),
+            "image/png",
+            "animation",
+            "cat.png is neither a GIF nor an MP4 video",
+        ),
+        (
+            "huge.png",
+            b"\x89PNG" + b"\0" * (10 * MB),
+            "image/png",
+            "photo",
+            "huge.png is 10.0 MB; Telegram lets a bot send a photo of up to 10.0 MB.",
+        ),
+        (
+            "film.mp4",
+            tiny_mp4(padding=50 * MB),
+            "video/mp4",
+            "",
+            "film.mp4 is 50.0 MB; Telegram lets a bot send files up to 50 MB.",
+        ),
+        ("tool.exe", b"MZ...", "application/octet-stream", "", "this kind of file cannot be sent"),
+    ],
+)
+def test_an_attachment_telegram_would_refuse_is_refused_with_the_reason(
+    audience: None, name: str, data: bytes, mime: str, send_as: str, reason: str
+) -> None:
+    client = f.client_for(f.staff("admins"))
+    response = _post_with_file(client, "Refused", SimpleUploadedFile(name, data, mime), send_as)
+    assert response.status_code == 200
+    assert reason in response.content.decode()
+    assert not Broadcast.objects.filter(title="Refused").exists()
+    assert not OutboxUpload.objects.exists()  # nothing stored

@@ -18,6 +18,7 @@ import pytest
 
 from tests.integration.admin.conftest import prepared_panel_env
 from tests.integration.admin.panel_server import running_panel
+from tests.support.media import tiny_gif
 from tests.support.services import psycopg_url
 from tests.support.waiting import wait_until
 
@@ -120,9 +121,15 @@ def test_log_in_reply_and_broadcast(panel: Panel) -> None:
             expect(page.locator("#tg-recipients")).to_have_text("3")
             page.select_option("#id_audience_language", "en")
             expect(page.locator("#tg-recipients")).to_have_text("2")
+            # An animation: a GIF, sent as one (guessed from its bytes).
+            page.set_input_files(
+                "#id_attachment",
+                files=[{"name": "party.gif", "mimeType": "image/gif", "buffer": tiny_gif()}],
+            )
             page.screenshot(path=str(ARTIFACTS / "admin-broadcast-compose.png"), full_page=True)
             page.click("input[name=_continue]")
             expect(page.locator("ul.messagelist")).to_contain_text("was added successfully")
+            expect(page.locator(".tg-attachment")).to_have_text("📎 animation: party.gif")
 
             # A test to the admin's own Telegram id first.
             page.fill("input[name=chat_id]", "501")

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from tgadmin.panel.models import (
     ConversationNote,
     Message,
     OutboxMessage,
+    UserTag,
 )
 
 SCRIPT = {"HTTP_X_INBOX": "1"}
@@ -321,3 +323,67 @@ def test_the_inbox_speaks_russian(db: None) -> None:
         **SCRIPT,
     )
     assert json.loads(empty.content)["error"] == "Сначала напишите ответ."
+
+
+def test_operators_tag_and_untag_the_user_from_the_conversation(db: None) -> None:
+    user = f.tg_user(first_name="Tia")
+    other = f.tg_user(first_name="Oz")
+    UserTag.objects.create(user=other, tag="vip")
+    conv = f.conversation(user)
+    said(conv, "hi", 3)
+    operator = f.client_for(f.staff("operators"))
+    page = operator.get(reverse("inbox:conversation", args=[conv.pk])).content.decode()
+    assert 'id="tag-form"' in page
+
+    added = post(operator, "tag", conv, op="add", tag=" VIP ")
+    assert (added["ok"], added["notice"], added["tags"]) == (True, "Tagged vip.", ["vip"])
+    again = post(operator, "tag", conv, op="add", tag="vip")
+    assert again["notice"] == "Already tagged vip."
+    post(operator, "tag", conv, op="add", tag="spring-2026")
+    page = operator.get(reverse("inbox:conversation", args=[conv.pk])).content.decode()
+    assert re.findall(r'<span class="tag-name">([^<]*)<', page) == ["spring-2026", "vip"]
+
+    bad = post(operator, "tag", conv, op="add", tag="no spaces!")
+    assert bad["ok"] is False
+    assert "A tag is 1-32 lower-case letters" in str(bad["error"])
+    assert post(operator, "tag", conv, op="rename", tag="vip")["ok"] is False
+
+    removed = post(operator, "tag", conv, op="remove", tag="vip")
+    assert (removed["notice"], removed["tags"]) == ("Untagged vip.", ["spring-2026"])
+    # Only this user's tags changed, and each change is audited on the user, as the list does.
+    assert sorted(UserTag.objects.values_list("user_id", "tag")) == [
+        (user.telegram_id, "spring-2026"),
+        (other.telegram_id, "vip"),
+    ]
+    audited = list(
+        AdminAuditLog.objects.filter(object_type="panel.telegramuser", object_id=str(user.pk))
+        .order_by("id")
+        .values_list("action", "details")
+    )
+    assert audited == [  # what changed: tagging again changed nothing
+        ("tag", {"tag": "vip"}),
+        ("tag", {"tag": "spring-2026"}),
+        ("untag", {"tag": "vip"}),
+    ]
+    in_russian = operator.post(
+        reverse("inbox:tag", args=[conv.pk]),
+        {"op": "add", "tag": "vip"},
+        HTTP_ACCEPT_LANGUAGE="ru",
+        **SCRIPT,
+    )
+    assert json.loads(in_russian.content)["notice"] == "Метка vip поставлена."
+    # A plain form post (no script) is redirected back to the conversation.
+    plain = operator.post(reverse("inbox:tag", args=[conv.pk]), {"op": "remove", "tag": "x"})
+    assert plain.status_code == 302
+
+
+def test_staff_without_the_tag_permissions_cannot_tag(db: None) -> None:
+    conv = f.conversation()
+    viewer = f.staff()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_conversation"))
+    client = f.client_for(viewer)
+    page = client.get(reverse("inbox:conversation", args=[conv.pk])).content.decode()
+    assert 'id="tag-form"' not in page
+    response = client.post(reverse("inbox:tag", args=[conv.pk]), {"op": "add", "tag": "vip"})
+    assert response.status_code == 403
+    assert not UserTag.objects.exists()

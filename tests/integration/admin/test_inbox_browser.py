@@ -179,6 +179,20 @@ def test_the_operators_day(stack: Stack, browser: Any) -> None:
     page.click("#note-add")
     expect(page.locator(".bubble.note")).to_contain_text("Checked: the parcel is at the warehouse.")
 
+    # Tags on Alice (a broadcast segment), added and removed from the conversation.
+    page.fill("#tag-name", "VIP")
+    page.click("#tag-add")
+    expect(page.locator(".tag-name")).to_have_text(["vip"])
+    page.fill("#tag-name", "late-parcel")
+    page.press("#tag-name", "Enter")
+    expect(page.locator(".tag-name")).to_have_text(["late-parcel", "vip"])
+    page.fill("#tag-name", "not a tag")
+    page.click("#tag-add")
+    expect(page.locator("#tools-error")).to_contain_text("A tag is 1-32 lower-case letters")
+    page.click(".tag-chip:has-text('late-parcel') button")
+    expect(page.locator(".tag-name")).to_have_text(["vip"])
+    assert stack.query("SELECT tag FROM user_tags WHERE telegram_id = %s", ALICE) == [("vip",)]
+
     # A canned answer fills the reply box with her name; Enter sends it.
     page.select_option("#canned", label="Late parcel [en]")
     expect(page.locator("#reply-text")).to_have_value(
@@ -247,6 +261,11 @@ def test_the_operators_day(stack: Stack, browser: Any) -> None:
         "SELECT action FROM admin_audit_log WHERE object_type = 'panel.conversation' ORDER BY id"
     )
     assert [a for (a,) in actions] == ["note", "reply", "close", "reply"]
+    tagged = stack.query(
+        "SELECT action, details->>'tag' FROM admin_audit_log "
+        "WHERE object_type = 'panel.telegramuser' ORDER BY id"
+    )
+    assert tagged == [("tag", "vip"), ("tag", "late-parcel"), ("untag", "late-parcel")]
 
 
 def test_one_reply_from_two_tabs_is_sent_once(stack: Stack, browser: Any) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from psycopg.types.json import Jsonb
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.integration.delivery.harness import Db, Launcher, SandboxControl, per_chat
+from tests.support.media import tiny_gif, tiny_mp4
 from tests.support.waiting import async_wait_until
 from tgbot.config import postgres_url_for
 from tgbot.delivery.broadcasts import Broadcasts
@@ -287,3 +289,119 @@ async def test_a_photo_broadcast_uploads_once_then_sends_by_file_id(
     assert len(file_ids) == 1  # the uploaded file, then its file_id: one file for everyone
     assert all(c["params"]["caption"] == "<b>Sale</b> today" for c in calls)
     assert await db.scalar("SELECT data IS NULL FROM outbox_uploads WHERE id = %s", (upload_id,))
+
+
+async def _media_broadcast(db: Db, method: str, file_name: str, mime: str, data: bytes) -> int:
+    """A draft broadcast sending ``data`` with ``method``, as the panel stores it."""
+    upload_id = await db.scalar(
+        "INSERT INTO outbox_uploads (data, file_name, mime_type, size) "
+        "VALUES (%s, %s, %s, %s) RETURNING id",
+        (data, file_name, mime, len(data)),
+    )
+    broadcast_id = await db.add_broadcast(status="draft", text="<b>Watch</b> this")
+    await db.execute(
+        "UPDATE broadcasts SET parse_mode = 'HTML', method = %s, upload_id = %s WHERE id = %s",
+        (method, upload_id, broadcast_id),
+    )
+    return broadcast_id
+
+
+@pytest.mark.parametrize(
+    ("method", "field", "file_name", "mime", "data"),
+    [
+        ("sendVideo", "video", "clip.mp4", "video/mp4", tiny_mp4(padding=200_000)),
+        ("sendAnimation", "animation", "party.gif", "image/gif", tiny_gif()),
+    ],
+)
+async def test_a_video_or_animation_broadcast_uploads_once_and_reaches_everyone_once(
+    db: Db,
+    launch: Launcher,
+    control: SandboxControl,
+    method: str,
+    field: str,
+    file_name: str,
+    mime: str,
+    data: bytes,
+) -> None:
+    recipients = list(range(70, 100))
+    await db.add_users(recipients)
+    broadcast_id = await _media_broadcast(db, method, file_name, mime, data)
+    launch(outbox_global_rate=200)
+    launch(outbox_global_rate=200)
+    await db.set_broadcast_status(broadcast_id, "running")
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=60, what="broadcast done"
+    )
+    assert (await control.stats())["bot_uploads"] == 1
+    calls = [c for c in await control.all_calls() if c["method"] == method and c["ok"]]
+    assert sorted(int(c["chat_id"]) for c in calls) == recipients  # each once
+    # One file for everyone: the upload (the sandbox records it under the file_id it gave),
+    # then that file_id.
+    file_ids = {c["params"][field] for c in calls}
+    assert len(file_ids) == 1
+    assert {c["result"][field]["file_id"] for c in calls} == file_ids
+    assert all(c["params"]["caption"] == "<b>Watch</b> this" for c in calls)
+    b = await db.broadcast(broadcast_id)
+    assert (b["sent_count"], b["failed_count"]) == (len(recipients), 0)
+
+
+async def test_a_paused_then_resumed_photo_broadcast_still_uploads_once(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    recipients = list(range(20_000, 20_120))
+    await db.add_users(recipients)
+    photo = placeholder_png((30, 160, 90), size=256)
+    broadcast_id = await _media_broadcast(db, "sendPhoto", "sale.png", "image/png", photo)
+    launch(outbox_global_rate=20)
+    launch(outbox_global_rate=20)
+    await db.set_broadcast_status(broadcast_id, "running")
+
+    async def photos_sent() -> list[dict[str, object]]:
+        return [c for c in await control.all_calls() if c["method"] == "sendPhoto" and c["ok"]]
+
+    async def some_sent() -> bool:
+        return len(await photos_sent()) >= 15
+
+    await async_wait_until(some_sent, timeout=30, what="the broadcast under way")
+    await db.set_broadcast_status(broadcast_id, "paused")
+
+    async def quiet() -> bool:  # rows claimed before the pause were sent or given back
+        return (await db.statuses(broadcast_id))["sending"] == 0
+
+    await async_wait_until(quiet, timeout=10, what="no row in flight after the pause")
+    at_pause = len(await photos_sent())
+    assert at_pause < len(recipients)  # paused part way
+    assert (await db.broadcast(broadcast_id))["status"] == "paused"
+
+    await db.set_broadcast_status(broadcast_id, "running")
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=60, what="broadcast done"
+    )
+    calls = await photos_sent()
+    assert sorted(int(str(c["chat_id"])) for c in calls) == recipients  # each exactly once
+    assert len(calls) > at_pause  # the rest went after the resume
+    assert (await control.stats())["bot_uploads"] == 1
+    assert len({str(c["params"]["photo"]) for c in calls}) == 1  # one file for all
+    b = await db.broadcast(broadcast_id)
+    assert (b["sent_count"], b["failed_count"]) == (len(recipients), 0)
+
+
+async def test_rows_waiting_for_the_upload_do_not_burst_past_the_rate_limit(
+    db: Db, launch: Launcher, control: SandboxControl
+) -> None:
+    # Telegram takes its time over an upload (every call here takes 0.4 s): the rows that wait
+    # for its file_id must still go at the limit's pace afterwards, not all at once (429s).
+    recipients = list(range(21_000, 21_060))
+    await db.add_users(recipients)
+    photo = placeholder_png((90, 30, 160), size=256)
+    broadcast_id = await _media_broadcast(db, "sendPhoto", "sale.png", "image/png", photo)
+    await control.faults(rate_limit=True, global_rate=20, per_chat_rate=1, latency_ms=400)
+    launch(outbox_global_rate=20)
+    await db.set_broadcast_status(broadcast_id, "running")
+    await async_wait_until(
+        lambda: _status(db, broadcast_id, "done"), timeout=60, what="broadcast done"
+    )
+    calls = [c for c in await control.all_calls() if c["method"] == "sendPhoto"]
+    assert [c for c in calls if c["error_code"] == 429] == []
+    assert sorted(int(c["chat_id"]) for c in calls if c["ok"]) == recipients
+    assert (await control.stats())["bot_uploads"] == 1

@@ -42,3 +42,16 @@ def test_a_sent_photo_or_document_carries_telegrams_file_id() -> None:
     assert classify(200, {"ok": True, "result": photo}).file_id == "large"
     assert classify(200, {"ok": True, "result": document}).file_id == "doc"
     assert classify(200, {"ok": True, "result": {"message_id": 3, "text": "x"}}).file_id is None
+
+
+def test_the_file_id_of_a_sent_photo_video_animation_or_document() -> None:
+    def sent(**media: object) -> str | None:
+        return classify(200, {"ok": True, "result": {"message_id": 1, **media}}).file_id
+
+    photo = [{"file_id": "small"}, {"file_id": "large"}]
+    assert sent(photo=photo) == "large"  # the largest size
+    assert sent(video={"file_id": "v1"}) == "v1"
+    # Telegram repeats an animation as a document; both name the same file.
+    assert sent(animation={"file_id": "a1"}, document={"file_id": "a1"}) == "a1"
+    assert sent(document={"file_id": "d1"}) == "d1"
+    assert sent(text="no file") is None

@@ -47,6 +47,12 @@ AUDIENCE = (
     "audience_tag",
 )
 EDITABLE = ("title", "text", *AUDIENCE, "scheduled_at")
+ATTACHMENT_KINDS = {
+    "sendPhoto": _("photo"),
+    "sendVideo": _("video"),
+    "sendAnimation": _("animation"),
+    "sendDocument": _("file"),
+}
 LIVE_STATUSES = (Broadcast.Status.RUNNING, Broadcast.Status.SCHEDULED)
 TRANSITION_LABELS = {
     Transition.START: _("Start"),
@@ -169,9 +175,18 @@ class BroadcastForm(forms.ModelForm[Broadcast]):
         label=_("Attachment"),
         required=False,
         help_text=_(
-            "One photo (JPEG, PNG, WebP up to 10 MB) or file (up to 50 MB); the text becomes its "
-            "caption (1024 characters). Uploaded to Telegram once, then sent by reference."
+            "One photo (JPEG, PNG, WebP up to 10 MB), video (MP4), animation (GIF, or MP4 "
+            "without sound) or file, each up to 50 MB; the text becomes its caption (1024 "
+            "characters). Uploaded to Telegram once, then sent by reference."
         ),
+    )
+    send_as = forms.TypedChoiceField(
+        label=_("Send the attachment as"),
+        required=False,
+        choices=[("", _("what it is (guessed from the file)")), *attachments.KIND_LABELS.items()],
+        coerce=attachments.Kind,
+        empty_value=None,
+        help_text=_("Applies to a newly chosen file."),
     )
     remove_attachment = forms.BooleanField(label=_("Remove the attachment"), required=False)
     buttons_text = forms.CharField(
@@ -220,7 +235,9 @@ class BroadcastForm(forms.ModelForm[Broadcast]):
         upload = data.get("attachment")
         if upload is not None:
             try:
-                data["attachment"] = attachments.read_attachment(upload)
+                data["attachment"] = attachments.read_attachment(
+                    upload, data.get("send_as"), media=True
+                )
             except attachments.AttachmentRefused as exc:
                 self.add_error("attachment", str(exc))
         keeps_file = self.instance.upload_id is not None and not data.get("remove_attachment")
@@ -232,6 +249,8 @@ class BroadcastForm(forms.ModelForm[Broadcast]):
         return data
 
     def save(self, commit: bool = True) -> Broadcast:
+        if self.instance.pk is not None and self.instance.status != Broadcast.Status.DRAFT:
+            return super().save(commit)  # started: what it sends stays as it was started
         self.instance.parse_mode = "HTML"  # what the form checked the text as
         self.instance.buttons = getattr(self, "parsed_buttons", None) or None
         attachment = self.cleaned_data.get("attachment")
@@ -268,6 +287,7 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
                     "text",
                     "preview",
                     "attachment",
+                    "send_as",
                     "remove_attachment",
                     "buttons_text",
                 )
@@ -285,6 +305,17 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
         js = ("panel/broadcast.js",)
 
     # --- fields ----------------------------------------------------------------------------
+    def get_fieldsets(self, request: HttpRequest, obj: Broadcast | None = None) -> Any:
+        """A started broadcast shows what it sends (the preview) without the inputs for it."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.status == Broadcast.Status.DRAFT:
+            return fieldsets
+        inputs = {"attachment", "send_as", "remove_attachment", "buttons_text"}
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in inputs]})
+            for name, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Broadcast | None = None) -> Any:
         always = ("preview", "recipients", "status", "progress_field", "started_at", "finished_at")
         if obj is not None and obj.status != Broadcast.Status.DRAFT:
@@ -304,7 +335,11 @@ class BroadcastAdmin(AuditedAdmin[Broadcast]):
             "", '<div class="tg-button-row">{}</div>', ((_row_html(r),) for r in obj.buttons or [])
         )
         attached = (
-            format_html('<div class="tg-attachment">📎 {}</div>', obj.upload.file_name)
+            format_html(
+                '<div class="tg-attachment">📎 {}: {}</div>',
+                ATTACHMENT_KINDS.get(obj.method, obj.method),
+                obj.upload.file_name,
+            )
             if obj.upload is not None
             else SafeString("")
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django import forms
@@ -16,12 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from tgadmin.panel import audit, user_data
+from tgadmin.panel import audit, user_data, user_tags
 from tgadmin.panel.admin.base import TelegramUserRowsAdmin
-from tgadmin.panel.models import TAG_RE, TelegramUser, UserTag
+from tgadmin.panel.models import TelegramUser
 
 
 class ActiveRecentlyFilter(admin.SimpleListFilter):
@@ -100,23 +99,18 @@ class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
         return request.user.has_perm("panel.ban_user")
 
     def has_tag_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perms(["panel.add_usertag", "panel.delete_usertag"])
+        return user_tags.may_tag(request)
 
     @admin.display(description=_("tags"))
     def tag_list(self, obj: TelegramUser) -> str:
         return ", ".join(sorted(t.tag for t in obj.tags.all())) or "—"
 
     def _tag_from(self, request: HttpRequest) -> str | None:
-        tag = (request.POST.get("tag") or "").strip().lower()
-        if not re.fullmatch(TAG_RE, tag):
-            self.message_user(
-                request,
-                gettext("A tag is 1-32 lower-case letters, digits, _ or -; got %(tag)r.")
-                % {"tag": tag},
-                messages.ERROR,
-            )
+        try:
+            return user_tags.clean_tag(request.POST.get("tag"))
+        except user_tags.TagRefused as exc:
+            self.message_user(request, str(exc), messages.ERROR)
             return None
-        return tag
 
     @admin.action(description=_("Tag selected users"), permissions=["tag"])
     def add_tag(self, request: HttpRequest, queryset: QuerySet[TelegramUser]) -> None:
@@ -124,22 +118,11 @@ class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
         if tag is None:
             return
         ids = list(queryset.values_list("telegram_id", flat=True))
-        created = UserTag.objects.bulk_create(
-            [UserTag(user_id=telegram_id, tag=tag) for telegram_id in ids],
-            ignore_conflicts=True,  # a user who has the tag keeps it once
-        )
-        for telegram_id in ids:
-            audit.record(
-                request.user,
-                "tag",
-                object_type="panel.telegramuser",
-                object_id=telegram_id,
-                details={"tag": tag},
-            )
+        created = user_tags.add_tag(request.user, ids, tag)
         self.message_user(
             request,
-            ngettext("Tagged %(n)d user %(tag)s.", "Tagged %(n)d users %(tag)s.", len(created))
-            % {"n": len(created), "tag": tag},
+            ngettext("Tagged %(n)d user %(tag)s.", "Tagged %(n)d users %(tag)s.", created)
+            % {"n": created, "tag": tag},
             messages.SUCCESS,
         )
 
@@ -149,15 +132,7 @@ class TelegramUserAdmin(TelegramUserRowsAdmin[TelegramUser]):
         if tag is None:
             return
         ids = list(queryset.values_list("telegram_id", flat=True))
-        removed, _kinds = UserTag.objects.filter(user_id__in=ids, tag=tag).delete()
-        for telegram_id in ids:
-            audit.record(
-                request.user,
-                "untag",
-                object_type="panel.telegramuser",
-                object_id=telegram_id,
-                details={"tag": tag},
-            )
+        removed = user_tags.remove_tag(request.user, ids, tag)
         self.message_user(
             request,
             ngettext("Untagged %(n)d user.", "Untagged %(n)d users.", removed) % {"n": removed},

@@ -26,4 +26,5 @@ urlpatterns = [
     path("<int:conversation_id>/assign", admin.site.admin_view(views.assign), name="assign"),
     path("<int:conversation_id>/close", admin.site.admin_view(views.close), name="close"),
     path("<int:conversation_id>/reopen", admin.site.admin_view(views.reopen), name="reopen"),
+    path("<int:conversation_id>/tag", admin.site.admin_view(views.tag), name="tag"),
 ]

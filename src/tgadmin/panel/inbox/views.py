@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from tgadmin.panel import user_tags
 from tgadmin.panel.inbox import actions, attachments, media, queries
 from tgadmin.panel.models import Conversation, Message
 from tgadmin.panel.validators import telegram_text
@@ -214,6 +215,8 @@ def conversation_page(request: HttpRequest, conversation_id: int) -> HttpRespons
         "staff": _staff(),
         "can_note": request.user.has_perm("panel.add_conversationnote"),
         "can_change": request.user.has_perm("panel.change_conversation"),
+        "can_tag": user_tags.may_tag(request),
+        "tags": user_tags.tags_of(user.telegram_id),
         "reply_max_length": REPLY_MAX_LENGTH,
     }
     return _with_waiting(render(request, "inbox/conversation.html", context), waiting)
@@ -322,6 +325,32 @@ def reopen(request: HttpRequest, conversation_id: int) -> HttpResponse:
     except actions.ActionRefused as exc:
         return _answer(request, conversation_id, error=str(exc))
     return _answer(request, conversation_id, notice=gettext("Conversation reopened."))
+
+
+@require_POST
+def tag(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Add (``op=add``) or remove (``op=remove``) a tag on the conversation's user: the same
+    check and audit as the users list's actions (``user_tags``)."""
+    if not user_tags.may_tag(request):
+        raise PermissionDenied
+    conversation = _open_conversation(conversation_id)
+    op = request.POST.get("op", "add")
+    if op not in ("add", "remove"):
+        return _answer(request, conversation_id, error=gettext("Add or remove a tag."))
+    try:
+        name = user_tags.clean_tag(request.POST.get("tag"))
+    except user_tags.TagRefused as exc:
+        return _answer(request, conversation_id, error=str(exc))
+    user_id = conversation.user_id
+    if op == "add":
+        changed = user_tags.add_tag(_user(request), [user_id], name)
+        notice = gettext("Tagged %(tag)s.") if changed else gettext("Already tagged %(tag)s.")
+    else:
+        changed = user_tags.remove_tag(_user(request), [user_id], name)
+        notice = gettext("Untagged %(tag)s.") if changed else gettext("Not tagged %(tag)s.")
+    return _answer(
+        request, conversation_id, notice=notice % {"tag": name}, tags=user_tags.tags_of(user_id)
+    )
 
 
 INLINE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
