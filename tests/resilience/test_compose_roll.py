@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,6 +102,22 @@ def bot_tags(stack: EdgeStack) -> set[str]:
     return {image.rsplit(":", 1)[1] for image in images}
 
 
+def proxy_errors(stack: EdgeStack, *, since: dt.datetime) -> dict[str, int]:
+    """The proxy's error and warning lines since ``since``, counted by logger, message and error:
+    why a request was retried (a refused dial) or answered 502 (a broken connection)."""
+    log = stack.compose(
+        "logs", "--no-color", "--no-log-prefix", "--since", since.isoformat(), "proxy"
+    )
+    counts: Counter[str] = Counter()
+    for line in log.splitlines():
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line[line.index("{") :])
+            if entry.get("level") in {"error", "warn"}:
+                what = f"{entry.get('logger')}: {entry.get('msg')}: {entry.get('error', '')}"
+                counts[re.sub(r"\d+\.\d+\.\d+\.\d+:\d+", "<address>", what)] += 1
+    return dict(counts)
+
+
 async def phase(stack: EdgeStack, name: str, tag: str, first_user: int) -> dict[str, Any]:
     """Steady load through the proxy while the roll runs; figures once everything settled."""
     sandbox_url = stack.sandbox_url()
@@ -121,6 +140,7 @@ async def phase(stack: EdgeStack, name: str, tag: str, first_user: int) -> dict[
         return len(injected) > 0
 
     await async_wait_until(flowing, timeout=30, what="the load started")
+    started = dt.datetime.now(dt.UTC)
     rolled = await asyncio.to_thread(stack.roll, tag)
     done.set()
     await load
@@ -143,6 +163,7 @@ async def phase(stack: EdgeStack, name: str, tag: str, first_user: int) -> dict[
         rate=RATE,
         to_tag=tag,
         roll_log=[line for line in rolled.stdout.splitlines() if line.startswith(":::")],
+        proxy_errors=proxy_errors(stack, since=started),
         **figures,
     )
     return figures

@@ -1,0 +1,57 @@
+"""How ``tgbot serve`` stops without failing a request its proxy already sent (docs/compose.md).
+
+On SIGTERM (or SIGINT) the listener closes at once: the proxy's new connections are refused, and a
+refused connection is one it may retry on another replica, even for a POST (nothing was sent).
+The connections already open stay open: their requests are answered as usual, every answer with
+``Connection: close``, and ``/readyz`` says 503 ``draining``. The process waits until the clients
+have closed them all (the edge proxy closes an idle keep-alive connection after 5 s, see
+compose/proxy/Caddyfile), for at most ``SHUTDOWN_DRAIN_SECONDS``; only then does aiohttp close what
+is left and give in-flight updates ``SHUTDOWN_GRACE_SECONDS``. Closing an idle keep-alive connection
+from this side instead races with the proxy sending a request on it: the request's body is gone
+with the connection, so the proxy cannot resend it and answers 502.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from aiohttp import web
+
+log = structlog.get_logger(__name__)
+POLL_SECONDS = 0.05
+
+
+class Drain:
+    """The draining state of one server: set once on the stop signal, never cleared."""
+
+    def __init__(self) -> None:
+        self.draining = False
+
+    async def on_response_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
+        if self.draining:
+            response.force_close()  # Connection: close, and the connection ends with the answer
+
+    async def run(self, runner: web.BaseRunner, *, within: float) -> None:
+        """Stop listening, then wait (at most ``within`` s) until the clients closed their
+        connections; ``runner.cleanup()`` afterwards closes whatever is still open."""
+        self.draining = True
+        for site in runner.sites:
+            await site.stop()
+        server = runner.server
+        if server is None:
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        log.info("serve.draining", open_connections=len(server.connections))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                # aiohttp has no hook for a closed connection: look at its list.
+                while server.connections:  # noqa: ASYNC110
+                    await asyncio.sleep(POLL_SECONDS)
+        log.info(
+            "serve.drained",
+            seconds=round(loop.time() - started, 3),
+            left_open=len(server.connections),
+        )
