@@ -129,6 +129,7 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 - {name: WEBHOOK_PATH, value: {{ .Values.config.webhookPath | quote }}}
 - {name: LOG_LEVEL, value: {{ .Values.config.logLevel | quote }}}
 - {name: LOG_FORMAT, value: {{ .Values.config.logFormat | quote }}}
+- {name: SHUTDOWN_DRAIN_SECONDS, value: {{ .Values.config.shutdownDrainSeconds | quote }}}
 - {name: SHUTDOWN_GRACE_SECONDS, value: {{ .Values.config.shutdownGraceSeconds | quote }}}
 - {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/database-url}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
 
 log = structlog.get_logger(__name__)
 POLL_SECONDS = 0.05
@@ -31,7 +31,10 @@ class Drain:
 
     async def on_response_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
         if self.draining:
-            response.force_close()  # Connection: close, and the connection ends with the answer
+            # The connection ends with this answer; the header tells the client so (aiohttp has
+            # computed the headers already when this hook runs).
+            response.force_close()
+            response.headers[hdrs.CONNECTION] = "close"
 
     async def run(self, runner: web.BaseRunner, *, within: float) -> None:
         """Stop listening, then wait (at most ``within`` s) until the clients closed their
