@@ -114,7 +114,8 @@ async def _serve(app: web.Application, settings: ServeSettings) -> None:
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=settings.shutdown_grace_seconds)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        listener = app[DRAIN].listener(settings.http_host, settings.http_port)
+        await web.SockSite(runner, listener).start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

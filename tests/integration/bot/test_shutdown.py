@@ -1,11 +1,12 @@
 """SIGTERM behind a proxy (tgbot.web.drain): new connections are refused at once, the open ones
-keep being served, each answer says ``Connection: close``, and the process exits as soon as its
-clients closed them, not at the end of SHUTDOWN_DRAIN_SECONDS."""
+(and those the kernel had queued) keep being served, each answer says ``Connection: close``, and
+the process exits as soon as its clients closed them, not at the end of SHUTDOWN_DRAIN_SECONDS."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,17 @@ def text_update(update_id: int, text: str) -> dict[str, Any]:
     }
 
 
+def read_head(sock: socket.socket) -> str:
+    """The status line and headers of one HTTP response (the socket has a timeout)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\r\n\r\n", 1)[0].decode()
+
+
 def refuses_new_connections(url: str) -> bool:
     try:
         httpx.get(f"{url}/healthz", timeout=2)
@@ -43,6 +55,7 @@ def test_sigterm_serves_open_connections_with_connection_close_and_refuses_new_o
     migrated_db_url: str, redis_url: str, sandbox: SandboxProcess, tmp_path: Path
 ) -> None:
     bot = start_bot(tmp_path, migrated_db_url, redis_url, sandbox, SHUTDOWN_DRAIN_SECONDS="120")
+    port = int(bot.url.rsplit(":", 1)[1])
     # Three keep-alive connections, as a proxy's pool holds them; each one opened by a request.
     webhook, readiness, idle = httpx.Client(), httpx.Client(), httpx.Client()
     try:
@@ -51,7 +64,18 @@ def test_sigterm_serves_open_connections_with_connection_close_and_refuses_new_o
             assert opened.status_code == 200
             assert opened.headers.get("connection") != "close"
 
+        # A connection the kernel accepted while the process could not (stopped), its request
+        # already sent when SIGTERM arrives: it is served, not reset with the listener.
+        bot.process.signal(signal.SIGSTOP)
+        queued = socket.create_connection(("127.0.0.1", port), timeout=30)
+        queued.sendall(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
         bot.process.signal(signal.SIGTERM)
+        bot.process.signal(signal.SIGCONT)
+        # (Whether the loop accepts it before or after the signal is the event loop's choice.)
+        head = read_head(queued)
+        assert head.startswith("HTTP/1.1 200"), head
+        queued.close()
+
         wait_until(
             lambda: refuses_new_connections(bot.url), timeout=10, what="new connections refused"
         )
