@@ -187,11 +187,12 @@ async def test_roll_to_a_new_tag_and_back_under_load_loses_and_duplicates_nothin
         for figures in (update, rollback):
             assert_exactly_once(figures)
 
-    # Reported, not asserted: the non-2xx answers the sender saw (target 0) and the longest
-    # acknowledgement. Caddy 2.6 cannot resend a POST whose first attempt failed after its body
-    # went out (compose/proxy/Caddyfile), so a few 502s remain; Telegram resends those.
-    # Retries and refused connections happened above: even the proxy's error lines keep the
-    # webhook's secret token (a request header) out of its log.
+    # Reported, not asserted: the non-2xx answers the sender saw (target 0; docs/compose.md has
+    # the runs) with the proxy's error lines that explain them, and the longest acknowledgement.
+    # Caddy 2.6 cannot resend a POST at all (compose/proxy/Caddyfile), so a residual race on a
+    # busy host shows as a 502 that Telegram resends, not as a lost update (asserted above).
+    # Even the proxy's error lines keep the webhook's secret token (a request header) out of
+    # its log.
     secret = (stack.work / "secrets" / "webhook_secret").read_text().strip()
     proxy_log = stack.compose("logs", "--no-color", "proxy")
     assert '"uri":"/telegram/webhook"' in proxy_log
