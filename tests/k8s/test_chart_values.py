@@ -333,3 +333,26 @@ def test_webhook_can_be_limited_to_telegrams_source_ranges(tools: Tools) -> None
         "annotations", {}
     )
     assert bot_env(objs)["WEBHOOK_URL"] == "https://bot.example.com/telegram/webhook"
+
+
+def test_the_pod_grace_period_must_cover_the_pause_the_drain_and_the_grace(tools: Tools) -> None:
+    """After preStop the bot gets SIGTERM, drains, then finishes in-flight updates: 5 + 6 + 25."""
+    timing = ("bot.preStopSleepSeconds=5", "config.shutdownGraceSeconds=25")
+    code, err = template(
+        tools, *timing, "bot.terminationGracePeriodSeconds=36", values="values-prod.yaml"
+    )
+    assert code != 0
+    assert "must exceed bot.preStopSleepSeconds + config.shutdownDrainSeconds" in err
+
+    code, out = template(
+        tools, *timing, "bot.terminationGracePeriodSeconds=37", values="values-prod.yaml"
+    )
+    assert code == 0, out
+    code, out = template(
+        tools,
+        *timing,
+        "config.shutdownDrainSeconds=0",
+        "bot.terminationGracePeriodSeconds=31",
+        values="values-prod.yaml",
+    )
+    assert code == 0, out

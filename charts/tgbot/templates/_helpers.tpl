@@ -330,8 +330,8 @@ topologySpreadConstraints:
 {{- if and .Values.admin.hpa.enabled (gt (int .Values.admin.hpa.minReplicas) (int .Values.admin.hpa.maxReplicas)) -}}
 {{- $msgs = append $msgs "admin.hpa: minReplicas exceeds maxReplicas" -}}
 {{- end -}}
-{{- if le (int .Values.bot.terminationGracePeriodSeconds) (add (int .Values.bot.preStopSleepSeconds) (int .Values.config.shutdownGraceSeconds)) -}}
-{{- $msgs = append $msgs "bot.terminationGracePeriodSeconds: must exceed bot.preStopSleepSeconds + config.shutdownGraceSeconds" -}}
+{{- if le (int .Values.bot.terminationGracePeriodSeconds) (add (int .Values.bot.preStopSleepSeconds) (int .Values.config.shutdownDrainSeconds) (int .Values.config.shutdownGraceSeconds)) -}}
+{{- $msgs = append $msgs "bot.terminationGracePeriodSeconds: must exceed bot.preStopSleepSeconds + config.shutdownDrainSeconds + config.shutdownGraceSeconds" -}}
 {{- end -}}
 {{- if $msgs -}}
 {{- fail (printf "\nVALUES VALIDATION:\n%s" (join "\n" $msgs)) -}}
