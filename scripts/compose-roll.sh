@@ -123,6 +123,10 @@ roll() {
   step "$service: new replicas healthy; draining and stopping the old ones (SIGTERM)"
   # docker stop waits for each container's own stop_grace_period (StopTimeout) before SIGKILL.
   docker stop "${old[@]}" >/dev/null
+  for id in "${old[@]}"; do # how each one drained (the bot logs it; left_open > 0: closed by it)
+    line=$(docker logs --tail 50 "$id" 2>&1 | grep -m1 'serve\.drained' || true)
+    [ -z "$line" ] || echo "$service ${id:0:12}: $line"
+  done
   docker rm "${old[@]}" >/dev/null
 }
 

@@ -163,6 +163,7 @@ async def phase(stack: EdgeStack, name: str, tag: str, first_user: int) -> dict[
         rate=RATE,
         to_tag=tag,
         roll_log=[line for line in rolled.stdout.splitlines() if line.startswith(":::")],
+        drained=[line for line in rolled.stdout.splitlines() if "serve.drained" in line],
         proxy_errors=proxy_errors(stack, since=started),
         **figures,
     )
