@@ -111,15 +111,15 @@ def run_server(settings: ServeSettings) -> None:
 
 async def _serve(app: web.Application, settings: ServeSettings) -> None:
     """Serve until SIGTERM or SIGINT, then drain (tgbot.web.drain) and clean up."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # a signal during start-up drains right after it
+        loop.add_signal_handler(sig, stop.set)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=settings.shutdown_grace_seconds)
     await runner.setup()
     try:
         listener = app[DRAIN].listener(settings.http_host, settings.http_port)
         await web.SockSite(runner, listener).start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         await app[DRAIN].run(runner, within=settings.shutdown_drain_seconds)
     finally:
