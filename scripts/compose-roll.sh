@@ -14,9 +14,12 @@
 #      schema changes must be expand-only for the old replicas still running, see docs/compose.md);
 #   2. for bot, admin, dispatcher in turn: start as many new replicas as run now (alongside the old
 #      ones, off the edge network), wait until every new one is healthy (/readyz), connect them to
-#      the edge network (the proxy finds them in Docker's DNS within a second), then stop the old
-#      ones with SIGTERM: each closes its listener and finishes its in-flight updates, within the
-#      service's stop_grace_period;
+#      the edge network (the proxy's next new connection may go to them: it looks the service's
+#      name up in Docker's DNS for every connection), then stop the old ones with SIGTERM: each
+#      closes its listener (the proxy's dialer moves on to a replica that listens), answers what
+#      arrives on its open connections with `Connection: close` until the proxy closed them all
+#      (SHUTDOWN_DRAIN_SECONDS), finishes its in-flight updates and exits, within the service's
+#      stop_grace_period;
 #   3. TAG=<tag> in the env file, so a later `docker compose up -d` keeps the new version.
 # A new replica that does not become healthy within ROLL_READY_TIMEOUT seconds (default 240) stops
 # the roll: the new replicas of that service are removed, the old ones keep serving, exit 1.
@@ -75,7 +78,7 @@ roll() {
   fi
   step "$service: $count old replica(s); starting $count of tag $tag beside them"
   # The edge network (the proxy's) of the service, if it is on one: new replicas join it, and so
-  # the proxy's DNS, only once healthy; until then they would refuse the proxy's connections.
+  # the proxy's view of Docker's DNS, only once healthy.
   edge=$(docker inspect -f '{{range $name, $_ := .NetworkSettings.Networks}}{{println $name}}{{end}}' \
     "${old[0]}" | grep -E '_edge$' || true)
   compose up --no-start --no-deps --no-recreate --scale "$service=$((count * 2))" "$service"
@@ -116,11 +119,14 @@ roll() {
     for id in "${new[@]}"; do
       docker network connect --alias "$service" "$edge" "$id"
     done
-    sleep 2 # the proxy re-reads Docker's DNS every second
   fi
   step "$service: new replicas healthy; draining and stopping the old ones (SIGTERM)"
   # docker stop waits for each container's own stop_grace_period (StopTimeout) before SIGKILL.
   docker stop "${old[@]}" >/dev/null
+  for id in "${old[@]}"; do # how each one drained (the bot logs it; left_open > 0: closed by it)
+    line=$(docker logs --tail 50 "$id" 2>&1 | grep -m1 'serve\.drained' || true)
+    [ -z "$line" ] || echo "$service ${id:0:12}: $line"
+  done
   docker rm "${old[@]}" >/dev/null
 }
 

@@ -382,3 +382,26 @@ def test_the_dev_values_need_the_sandbox(tools: Tools) -> None:
         "admin-database-url", "backup-database-url", "bot-database-url", "database-url",
         "django-secret-key", "telegram-bot-token", "webhook-secret",
     ]  # fmt: skip
+
+
+def test_the_pod_grace_period_must_cover_the_pause_the_drain_and_the_grace(tools: Tools) -> None:
+    """After preStop the bot gets SIGTERM, drains, then finishes in-flight updates: 5 + 6 + 25."""
+    timing = ("bot.preStopSleepSeconds=5", "config.shutdownGraceSeconds=25")
+    code, err = template(
+        tools, *timing, "bot.terminationGracePeriodSeconds=36", values="values-prod.yaml"
+    )
+    assert code != 0
+    assert "must exceed bot.preStopSleepSeconds + config.shutdownDrainSeconds" in err
+
+    code, out = template(
+        tools, *timing, "bot.terminationGracePeriodSeconds=37", values="values-prod.yaml"
+    )
+    assert code == 0, out
+    code, out = template(
+        tools,
+        *timing,
+        "config.shutdownDrainSeconds=0",
+        "bot.terminationGracePeriodSeconds=31",
+        values="values-prod.yaml",
+    )
+    assert code == 0, out

@@ -369,7 +369,10 @@ def test_rollouts_keep_capacity_and_drain(objects: list[Obj]) -> None:
         if process in ("serve", "admin"):
             main = pod["containers"][0]
             pause = main["lifecycle"]["preStop"]["sleep"]["seconds"]
-            drain = int(env_of(main, objects).get("SHUTDOWN_GRACE_SECONDS", "30"))
+            env = env_of(main, objects)
+            drain = int(env.get("SHUTDOWN_DRAIN_SECONDS", "6")) + int(
+                env.get("SHUTDOWN_GRACE_SECONDS", "25")
+            )
             assert pod["terminationGracePeriodSeconds"] > pause + drain, process
 
 

@@ -174,6 +174,7 @@ each one's own (tgbot.databaseEnv). Secrets are files. */}}
 - {name: WEBHOOK_PATH, value: {{ .Values.config.webhookPath | quote }}}
 - {name: LOG_LEVEL, value: {{ .Values.config.logLevel | quote }}}
 - {name: LOG_FORMAT, value: {{ .Values.config.logFormat | quote }}}
+- {name: SHUTDOWN_DRAIN_SECONDS, value: {{ .Values.config.shutdownDrainSeconds | quote }}}
 - {name: SHUTDOWN_GRACE_SECONDS, value: {{ .Values.config.shutdownGraceSeconds | quote }}}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: TELEGRAM_BOT_TOKEN_FILE, value: /run/secrets/tgbot/telegram-bot-token}
@@ -399,8 +400,8 @@ and upgrade on a cluster; `helm template` sees none). */ -}}
 {{- if and .Values.admin.hpa.enabled (gt (int .Values.admin.hpa.minReplicas) (int .Values.admin.hpa.maxReplicas)) -}}
 {{- $msgs = append $msgs "admin.hpa: minReplicas exceeds maxReplicas" -}}
 {{- end -}}
-{{- if le (int .Values.bot.terminationGracePeriodSeconds) (add (int .Values.bot.preStopSleepSeconds) (int .Values.config.shutdownGraceSeconds)) -}}
-{{- $msgs = append $msgs "bot.terminationGracePeriodSeconds: must exceed bot.preStopSleepSeconds + config.shutdownGraceSeconds" -}}
+{{- if le (int .Values.bot.terminationGracePeriodSeconds) (add (int .Values.bot.preStopSleepSeconds) (int .Values.config.shutdownDrainSeconds) (int .Values.config.shutdownGraceSeconds)) -}}
+{{- $msgs = append $msgs "bot.terminationGracePeriodSeconds: must exceed bot.preStopSleepSeconds + config.shutdownDrainSeconds + config.shutdownGraceSeconds" -}}
 {{- end -}}
 {{- if $msgs -}}
 {{- fail (printf "\nVALUES VALIDATION:\n%s" (join "\n" $msgs)) -}}

@@ -329,8 +329,19 @@ class HttpSettings(CommandSettings):
         default=1_048_576, ge=1024, description="Larger webhook bodies are refused with 413."
     )
 
+    shutdown_drain_seconds: float = Field(
+        default=6.0,
+        ge=0,
+        description="On SIGTERM, how long open connections get to be closed by their client (the "
+        "proxy's keep-alive pool) after the listener closed: every answer meanwhile says "
+        "`Connection: close` and /readyz says draining. Keep it above the proxy's idle keep-alive "
+        "timeout (5 s at the compose edge).",
+    )
+
     shutdown_grace_seconds: float = Field(
-        default=25.0, ge=0, description="On SIGTERM, how long in-flight updates may take to finish."
+        default=25.0,
+        ge=0,
+        description="On SIGTERM, after the drain, how long in-flight updates may take to finish.",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import signal
 from collections.abc import AsyncIterator
 
 import structlog
@@ -16,12 +17,14 @@ from tgbot.config import ServeSettings
 from tgbot.db.migrate import head_revisions, known_revisions
 from tgbot.db.queries.updates import prune_processed_updates
 from tgbot.runtime import BotRuntime
+from tgbot.web.drain import Drain
 from tgbot.web.health import Metrics, Readiness, healthz
 from tgbot.web.webhook import WebhookHandler
 
 log = structlog.get_logger(__name__)
 RUNTIME = web.AppKey("runtime", BotRuntime)
 SETTINGS = web.AppKey("settings", ServeSettings)
+DRAIN = web.AppKey("drain", Drain)
 PRUNE_EVERY_SECONDS = 3600.0
 
 
@@ -29,6 +32,8 @@ def create_app(runtime: BotRuntime, settings: ServeSettings) -> web.Application:
     app = web.Application(client_max_size=settings.webhook_max_body_bytes)
     app[RUNTIME] = runtime
     app[SETTINGS] = settings
+    app[DRAIN] = drain = Drain()
+    app.on_response_prepare.append(drain.on_response_prepare)
     secret = settings.webhook_secret.get_secret_value()
     webhook = WebhookHandler(
         bot=runtime.bot,
@@ -46,6 +51,7 @@ def create_app(runtime: BotRuntime, settings: ServeSettings) -> web.Application:
         redis=runtime.redis,
         expected_heads=head_revisions(),
         known_revisions=known_revisions(),
+        drain=drain,
     )
     app.router.add_get("/readyz", readiness)
     app.router.add_get("/metrics", Metrics(readiness))
@@ -99,13 +105,22 @@ async def _on_cleanup(app: web.Application) -> None:
 
 
 def run_server(settings: ServeSettings) -> None:
-    web.run_app(
-        create_app(BotRuntime.build(settings), settings),
-        loop=uvloop.new_event_loop(),
-        host=settings.http_host,
-        port=settings.http_port,
-        shutdown_timeout=settings.shutdown_grace_seconds,
-        access_log=None,
-        print=None,
-        handle_signals=True,
-    )
+    app = create_app(BotRuntime.build(settings), settings)
+    uvloop.run(_serve(app, settings))
+
+
+async def _serve(app: web.Application, settings: ServeSettings) -> None:
+    """Serve until SIGTERM or SIGINT, then drain (tgbot.web.drain) and clean up."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # a signal during start-up drains right after it
+        loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=settings.shutdown_grace_seconds)
+    await runner.setup()
+    try:
+        listener = app[DRAIN].listener(settings.http_host, settings.http_port)
+        await web.SockSite(runner, listener).start()
+        await stop.wait()
+        await app[DRAIN].run(runner, within=settings.shutdown_drain_seconds)
+    finally:
+        await runner.cleanup()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tgbot.metrics import READY
 from tgbot.schema_revisions import schema_problem
 from tgbot.version import VERSION
+from tgbot.web.drain import Drain
 
 CHECK_TIMEOUT = 2.0
 
@@ -44,11 +45,13 @@ class Readiness:
         redis: Redis,
         expected_heads: set[str],
         known_revisions: set[str],
+        drain: Drain | None = None,
     ) -> None:
         self._engine = engine
         self._redis = redis
         self._heads = expected_heads
         self._known = known_revisions
+        self._drain = drain
 
     async def _database(self) -> str | None:
         try:
@@ -76,6 +79,9 @@ class Readiness:
         return checks
 
     async def __call__(self, request: web.Request) -> web.Response:
+        if self._drain is not None and self._drain.draining:
+            # Stopping (tgbot.web.drain): no new work, whatever the dependencies say.
+            return web.json_response({"status": "draining"}, status=503)
         checks = await self.evaluate()
         if any(outcome != "ok" for outcome in checks.values()):
             return web.json_response({"status": "unavailable", "checks": checks}, status=503)
