@@ -92,6 +92,7 @@ class BotRuntime:
             connections=100,
         )
         dispatcher = create_dispatcher(
+            staff_chat_id=settings.staff_chat_id,
             storage=FailOpenRedisStorage(guard),
             store=store,
             replies=replies,

@@ -50,11 +50,13 @@ from tgbot.delivery.sender import (
     Sender,
     make_bot,
 )
+from tgbot.delivery.staff_topics import StaffTopics
 from tgbot.delivery.store import Claimed, OutboxStore, Result
 
 log = structlog.get_logger(__name__)
 
 MAX_LOCAL_WAIT_S = 5.0  # a row waiting longer for its chat goes back to the table
+MAX_TOPIC_WAIT_S = 600.0  # a staff topic's extra calls (topic, header) wait for their slot
 LATE_TOLERANCE_S = 0.010  # well inside the limiter's 25 ms headroom per second
 MAX_LATE_RETRIES = 3
 FLUSH_INTERVAL_S = 0.05
@@ -103,13 +105,19 @@ class Dispatcher:
         self.engine = engine
         self.limiter: Limiter
         if settings.outbox_rate_limits_enabled:
-            self.limiter = RedisLimiter(redis, settings.outbox_global_rate)
+            self.limiter = RedisLimiter(
+                redis,
+                settings.outbox_global_rate,
+                group_rate_per_minute=settings.outbox_group_rate_per_minute,
+            )
         else:
             self.limiter = NoLimiter()
         self._own_sender = sender is None
         self.sender = sender or make_sender(settings)
         self.store = OutboxStore(self.engine, self.owner, settings.outbox_lease_seconds)
         self.broadcasts = Broadcasts(self.engine, settings.broadcast_expansion_batch)
+        panel_url = str(settings.panel_public_url) if settings.panel_public_url else None
+        self.topics = StaffTopics(self.engine, panel_url)
         self.serve_metrics = serve_metrics
         self.rate = metrics.RateMeter()
         for kind in Kind:  # every outcome exported from zero, so rate() sees the first one
@@ -272,7 +280,9 @@ class Dispatcher:
             return Result(row.id, PENDING)
         entry.on_the_wire = True
         started = time.perf_counter()
-        if row.upload_id is not None:
+        if row.topic_conversation_id is not None:
+            outcome = await self.topics.deliver(row, self.sender, self._take_slot)
+        elif row.upload_id is not None:
             outcome = await self._send_with_file(row, row.upload_id)
         else:
             outcome = await self.sender(row.method, row.chat_id, row.payload)
@@ -283,6 +293,15 @@ class Dispatcher:
         if outcome.kind is Kind.SENT:
             self.rate.add()
         return await self._result(row, outcome)
+
+    async def _take_slot(self, chat_id: int) -> None:
+        """One more rate-limit slot for ``chat_id`` (a staff topic's extra calls), waited for."""
+        while True:
+            slot = await self.limiter.reserve(chat_id, MAX_TOPIC_WAIT_S)
+            if slot.delay > 0:
+                await asyncio.sleep(slot.delay)
+            if slot.granted:
+                return
 
     async def _send_with_file(self, row: Claimed, upload_id: int) -> Outcome:
         """A row with an attached file: by Telegram's file_id once it has the file, else uploaded

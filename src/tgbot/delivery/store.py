@@ -25,6 +25,11 @@ _CLAIM_DIRECT = text(
     WITH due AS (
         SELECT o.id FROM outbox o
         WHERE o.status = 'pending' AND o.broadcast_id IS NULL AND o.next_attempt_at <= now()
+        -- A conversation's staff topic rows go one at a time, in id order, whoever claims.
+        AND (o.topic_conversation_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM outbox e
+            WHERE e.topic_conversation_id = o.topic_conversation_id AND e.id < o.id
+            AND e.status IN ('pending', 'sending')))
         ORDER BY o.next_attempt_at
         LIMIT :limit
         FOR UPDATE OF o SKIP LOCKED
@@ -34,7 +39,7 @@ _CLAIM_DIRECT = text(
         leased_until = now() + make_interval(secs => :lease)
     FROM due WHERE o.id = due.id
     RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts, o.max_attempts, o.broadcast_id,
-              o.status, o.upload_id
+              o.status, o.upload_id, o.topic_conversation_id
     """
 )
 _CLAIM_BROADCAST = text(
@@ -56,7 +61,7 @@ _CLAIM_BROADCAST = text(
                             THEN now() + make_interval(secs => :lease) END
     FROM due WHERE o.id = due.id
     RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts, o.max_attempts, o.broadcast_id,
-              o.status, o.upload_id
+              o.status, o.upload_id, NULL AS topic_conversation_id
     """
 )
 # A file attached to a row (operators' replies): its bytes until Telegram has it, then its id.
@@ -160,6 +165,7 @@ class Claimed:
     max_attempts: int
     broadcast_id: int | None
     upload_id: int | None = None
+    topic_conversation_id: int | None = None  # posts into that conversation's staff topic
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,7 @@ class OutboxStore:
                         row.max_attempts,
                         row.broadcast_id,
                         row.upload_id,
+                        row.topic_conversation_id,
                     )
                 )
             await _bump(conn, tally)

@@ -102,7 +102,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_outbox_topic_open", table_name="outbox")
-    op.drop_constraint("fk_outbox_topic_conversation_id_conversations", "outbox", type_="foreignkey")
+    op.drop_constraint(
+        "fk_outbox_topic_conversation_id_conversations", "outbox", type_="foreignkey"
+    )
     op.drop_column("outbox", "topic_conversation_id")
     op.drop_column("conversation_notes", "author_tg_id")
     op.drop_column("messages", "author_tg_name")
