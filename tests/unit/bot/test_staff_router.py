@@ -84,9 +84,7 @@ async def test_the_general_topic_and_service_messages_are_left_alone(bench: Benc
 
 async def test_another_group_is_never_relayed(bench: Bench) -> None:
     work = await bench.feed(message=in_topic(bench, chat=OTHER_GROUP, text="psst"))
-    assert work is None or not any(
-        isinstance(e, StaffReply | StaffCommand) for e in work.effects
-    )
+    assert work is None or not any(isinstance(e, StaffReply | StaffCommand) for e in work.effects)
 
 
 async def test_a_users_message_is_filed_for_the_staff_chat(bench: Bench) -> None:
