@@ -73,15 +73,21 @@ class SandboxHandle:
         username: str | None = None,
         language_code: str | None = None,
         photo: bool = False,
+        media: str | None = None,
         wait: bool = True,
     ) -> dict[str, Any]:
-        """A user writes to the bot; returns update_id, message_id, delivered, status."""
+        """A user writes to the bot; returns update_id, message_id, delivered, status.
+
+        ``media`` ("photo", "document", "video", "animation", "voice", "audio", "sticker",
+        "video_note") sends a small placeholder file of that kind, ``text`` as its caption.
+        """
         body = {
             "text": text,
             "first_name": first_name,
             "username": username,
             "language_code": language_code,
             "photo": photo,
+            "media": media,
             "wait": wait,
         }
         return dict(
@@ -110,12 +116,19 @@ class SandboxHandle:
         return dict(await self._json("POST", "/sandbox/updates", update))
 
     async def sent(
-        self, *, chat_id: int | None = None, method: str | None = None, after: int = 0
+        self,
+        *,
+        chat_id: int | None = None,
+        method: str | None = None,
+        after: int = 0,
+        message_thread_id: int | None = None,
     ) -> list[Call]:
         """Bot API calls the bot made, oldest first (rejected ones too, with error_code)."""
         params: dict[str, Any] = {"after": after}
         if chat_id is not None:
             params["chat_id"] = chat_id
+        if message_thread_id is not None:
+            params["message_thread_id"] = message_thread_id
         if method is not None:
             params["method"] = method
         data = await self._json("GET", "/sandbox/sent", params=params)
@@ -149,6 +162,69 @@ class SandboxHandle:
     async def chat(self, chat_id: int) -> list[dict[str, Any]]:
         """The chat's messages as its user sees them now (edits applied), oldest first."""
         data = await self._json("GET", f"/sandbox/chats/{chat_id}/messages")
+        return list(data["messages"])
+
+    # --- supergroups and forum topics (staff) -------------------------------------------
+    async def create_group(
+        self,
+        *,
+        chat_id: int | None = None,
+        title: str = "Staff",
+        members: list[dict[str, Any]] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """A forum supergroup with the bot as an admin that manages topics (unless ``fields``
+        say otherwise: is_forum, bot_status, bot_can_manage_topics, bot_can_delete_messages).
+        ``members``: ``[{"user_id", "first_name"?, "username"?, "status"?}]``. Returns the
+        group as ``GET /sandbox/groups/{id}`` shows it (``["chat"]["id"]`` is its id)."""
+        body: dict[str, Any] = {"title": title, "members": members or [], **fields}
+        if chat_id is not None:
+            body["chat_id"] = chat_id
+        return dict(await self._json("POST", "/sandbox/groups", body))
+
+    async def group(self, chat_id: int) -> dict[str, Any]:
+        """chat, bot, members, topics (with is_closed, is_deleted, message_count), message_count."""
+        return dict(await self._json("GET", f"/sandbox/groups/{chat_id}"))
+
+    async def add_member(self, chat_id: int, user_id: int, **fields: Any) -> dict[str, Any]:
+        body = {"user_id": user_id, **fields}
+        return dict(await self._json("POST", f"/sandbox/groups/{chat_id}/members", body))
+
+    async def staff_message(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str = "",
+        *,
+        message_thread_id: int | None = None,
+        media: str | None = None,
+        reply_to_message_id: int | None = None,
+        wait: bool = True,
+    ) -> dict[str, Any]:
+        """A member writes in the group (into a topic when ``message_thread_id`` is given)."""
+        body: dict[str, Any] = {"user_id": user_id, "text": text, "wait": wait}
+        for name, value in (
+            ("message_thread_id", message_thread_id),
+            ("media", media),
+            ("reply_to_message_id", reply_to_message_id),
+        ):
+            if value is not None:
+                body[name] = value
+        return dict(await self._json("POST", f"/sandbox/groups/{chat_id}/messages", body))
+
+    async def topic_action(
+        self, chat_id: int, thread_id: int, action: str, *, user_id: int | None = None
+    ) -> dict[str, Any]:
+        """A group administrator closes, reopens or deletes a topic (``action``)."""
+        body = {} if user_id is None else {"user_id": user_id}
+        path = f"/sandbox/groups/{chat_id}/topics/{thread_id}/{action}"
+        return dict(await self._json("POST", path, body))
+
+    async def topic_messages(self, chat_id: int, thread_id: int) -> list[dict[str, Any]]:
+        """What is in a topic now, oldest first (its forum_topic_created message included)."""
+        data = await self._json(
+            "GET", f"/sandbox/chats/{chat_id}/messages", params={"message_thread_id": thread_id}
+        )
         return list(data["messages"])
 
     async def webhook_info(self) -> dict[str, Any]:

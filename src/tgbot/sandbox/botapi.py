@@ -21,6 +21,7 @@ from tgbot.sandbox.errors import (
     too_many_requests,
 )
 from tgbot.sandbox.files import MAX_PHOTO_BYTES, MAX_UPLOAD_BYTES, FileStore
+from tgbot.sandbox.forum import FORUM_METHODS
 from tgbot.sandbox.methods import METHODS, Call
 from tgbot.sandbox.params import coerce, new_file_id, resolve_attachments
 from tgbot.sandbox.recorder import is_sending
@@ -29,6 +30,11 @@ from tgbot.sandbox.state import SandboxState
 log = structlog.get_logger("tgbot.sandbox.botapi")
 
 TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+ALL_METHODS = {**METHODS, **FORUM_METHODS}
+NOT_IN_GROUP = {
+    "left": "Forbidden: bot is not a member of the supergroup chat",
+    "kicked": "Forbidden: bot was kicked from the supergroup chat",
+}
 SUCCESS_DESCRIPTIONS = {
     "setwebhook": "Webhook was set",
     "deletewebhook": "Webhook was deleted",
@@ -98,7 +104,7 @@ class BotApi:
                 raise ApiError(401, "Unauthorized")
             self.state.seen_token(token)
             self.last_token = token
-            spec = METHODS.get(method.lower())
+            spec = ALL_METHODS.get(method.lower())
             if spec is None:
                 raise not_found()
             params = coerce(raw)
@@ -144,12 +150,16 @@ class BotApi:
             raise bad_request("chat not found")
         if chat_id in faults.blocked_chats:
             raise ApiError(403, BLOCKED)
+        group = self.state.groups.get(chat_id)
+        if group is not None and not group.bot_is_in:
+            raise ApiError(403, NOT_IN_GROUP[group.bot_status])
         if faults.rate_limit and is_sending(method):
             retry_after = self.state.limiter.check(
                 chat_id,
                 time.monotonic(),
                 global_rate=faults.global_rate,
                 per_chat_rate=faults.per_chat_rate,
+                group_per_minute=faults.group_per_minute,
             )
             if retry_after:
                 raise too_many_requests(retry_after)
@@ -164,10 +174,12 @@ class BotApi:
         self, method: str, params: dict[str, Any], error: ApiError | None, result: Any = None
     ) -> None:
         chat_id = self._chat_of(method, params)
+        thread_id = params.get("message_thread_id")
         self.state.recorder.record(
             time=time.time(),
             method=method,
             chat_id=chat_id,
+            thread_id=thread_id if isinstance(thread_id, int) else None,
             params=params,
             ok=error is None,
             error_code=None if error is None else error.code,

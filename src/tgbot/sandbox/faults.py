@@ -30,6 +30,7 @@ class Faults(BaseModel):
     rate_limit: bool = False
     global_rate: float = Field(default=30.0, gt=0)
     per_chat_rate: float = Field(default=1.0, gt=0)
+    group_per_minute: int = Field(default=20, ge=1)
     fail_next: FailNext | None = None
     latency_ms: int = Field(default=0, ge=0, le=60_000)
 

@@ -17,7 +17,7 @@ from tgbot.sandbox.errors import ApiError, bad_request
 from tgbot.sandbox.files import MAX_DOWNLOAD_BYTES
 from tgbot.sandbox.formatting import plain_text
 from tgbot.sandbox.state import PollConflict, SandboxState
-from tgbot.sandbox.updates import JsonDict, photo_sizes
+from tgbot.sandbox.updates import CAPTIONLESS, MEDIA_KINDS, JsonDict, media_content, media_kind
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -35,6 +35,11 @@ class Call:
         if not isinstance(chat_id, int):
             raise bad_request("chat not found")
         return chat_id
+
+    def send(self, content: JsonDict) -> JsonDict:
+        """The bot's message to ``chat_id`` (into topic ``message_thread_id`` when given)."""
+        thread_id = self.params.get("message_thread_id")
+        return self.state.bot_message(self.chat_id(), content, thread_id)
 
 
 Handler = Callable[[Call], Awaitable[Any]]
@@ -92,47 +97,63 @@ async def get_me(call: Call) -> JsonDict:
 async def send_message(call: Call) -> JsonDict:
     p = call.params
     text = _text(p["text"], p.get("parse_mode"), limit=MAX_TEXT, what="text")
-    return call.state.bot_message(call.chat_id(), {"text": text, **_markup(p)})
+    return call.send({"text": text, **_markup(p)})
 
 
-def _media(call: Call, field: str) -> JsonDict:
+def _media(call: Call, kind: str) -> JsonDict:
+    """sendPhoto, sendDocument, sendVideo, ...: the file parameter is named after the kind."""
     p = call.params
-    file_ref = p[field]
+    file_ref = p[kind]
     if not isinstance(file_ref, str) or not file_ref:
-        raise bad_request(f"wrong remote file identifier specified: {field}")
-    content: JsonDict = {}
+        raise bad_request(f"wrong remote file identifier specified: {kind}")
     stored = call.state.files.get(file_ref)
-    if field == "photo":
-        content["photo"] = photo_sizes(file_ref)
-    elif stored is not None:
-        content["document"] = stored.as_document()
-    else:
-        content["document"] = {"file_id": file_ref, "file_unique_id": f"{file_ref}_u"}
-    if p.get("caption"):
+    file: JsonDict = (
+        dict(stored.as_document())
+        if stored is not None
+        else {"file_id": file_ref, "file_unique_id": f"{file_ref}_u"}
+    )
+    content = media_content(kind, file)
+    if p.get("caption") and kind not in CAPTIONLESS:
         content["caption"] = _caption(p)
-    return call.state.bot_message(call.chat_id(), {**content, **_markup(p)})
+    return call.send({**content, **_markup(p)})
 
 
-async def send_photo(call: Call) -> JsonDict:
-    return _media(call, "photo")
+def _send_media(kind: str) -> Handler:
+    async def send(call: Call) -> JsonDict:
+        return _media(call, kind)
+
+    return send
 
 
-async def send_document(call: Call) -> JsonDict:
-    return _media(call, "document")
-
-
-_COPYABLE = ("text", "entities", "photo", "document", "caption", "caption_entities", "sticker")
+# What copyMessage carries over: the content, never the sender, date, thread or keyboard.
+_COPYABLE = (
+    "text",
+    "entities",
+    *MEDIA_KINDS,
+    "caption",
+    "caption_entities",
+    "has_media_spoiler",
+    "show_caption_above_media",
+)
 
 
 async def copy_message(call: Call) -> JsonDict:
+    """A copy without a link to the original; ``caption`` replaces a media caption ("" drops it)."""
     p = call.params
     source = call.state.message(p["from_chat_id"], p["message_id"])
     if source is None:
         raise bad_request("message to copy not found")
     content = {k: source[k] for k in _COPYABLE if k in source}
-    if "caption" in p:
-        content["caption"] = _caption(p)
-    copied = call.state.bot_message(call.chat_id(), {**content, **_markup(p)})
+    kind = media_kind(source)
+    if "text" not in content and kind is None:  # a service message (topic created, ...)
+        raise bad_request("message can't be copied")
+    if "caption" in p and kind is not None and kind not in CAPTIONLESS:
+        content.pop("caption_entities", None)
+        if p["caption"] == "":
+            content.pop("caption", None)
+        else:
+            content["caption"] = _caption(p)
+    copied = call.send({**content, **_markup(p)})
     return {"message_id": copied["message_id"]}
 
 
@@ -290,8 +311,10 @@ METHODS: dict[str, Method] = {
     "getme": Method(get_me),
     "getfile": Method(get_file, ("file_id",)),
     "sendmessage": Method(send_message, ("chat_id", "text")),
-    "sendphoto": Method(send_photo, ("chat_id", "photo")),
-    "senddocument": Method(send_document, ("chat_id", "document")),
+    **{
+        "send" + kind.replace("_", ""): Method(_send_media(kind), ("chat_id", kind))
+        for kind in MEDIA_KINDS
+    },
     "copymessage": Method(copy_message, ("chat_id", "from_chat_id", "message_id")),
     "editmessagetext": Method(edit_message_text, ("text",)),
     "answercallbackquery": Method(answer_callback_query, ("callback_query_id",)),

@@ -28,6 +28,7 @@ INT_PARAMS = frozenset(
         "max_connections",
         "cache_time",
         "user_id",
+        "icon_color",
     }
 )
 BOOL_PARAMS = frozenset(

@@ -14,15 +14,32 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from tgbot.sandbox.ratelimit import WINDOW
+from tgbot.sandbox.ratelimit import GROUP_WINDOW, WINDOW, is_group
 
 SENDING_METHODS = frozenset(
-    {"sendmessage", "copymessage", "forwardmessage", "sendphoto", "senddocument"}
+    {
+        "sendmessage",
+        "copymessage",
+        "forwardmessage",
+        "sendphoto",
+        "senddocument",
+        "sendvideo",
+        "sendanimation",
+        "sendvoice",
+        "sendaudio",
+        "sendsticker",
+        "sendvideonote",
+        # These post a service message into the group (topic created, edited, closed, reopened).
+        "createforumtopic",
+        "editforumtopic",
+        "closeforumtopic",
+        "reopenforumtopic",
+    }
 )
 
 
 def is_sending(method: str) -> bool:
-    """Methods that send a message: the only ones rate limits count."""
+    """Methods that put a message into a chat: the only ones rate limits count."""
     return method.lower() in SENDING_METHODS
 
 
@@ -35,6 +52,7 @@ class CallRecord(NamedTuple):
     ok: bool
     error_code: int | None
     result_json: str = "null"
+    thread_id: int | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -42,6 +60,7 @@ class CallRecord(NamedTuple):
             "time": self.time,
             "method": self.method,
             "chat_id": self.chat_id,
+            "message_thread_id": self.thread_id,
             "params": json.loads(self.params_json),
             "ok": self.ok,
             "error_code": self.error_code,
@@ -76,6 +95,7 @@ class Recorder:
         ok: bool,
         error_code: int | None,
         result: Any = None,
+        thread_id: int | None = None,
     ) -> CallRecord:
         call = CallRecord(
             next(self._seq),
@@ -86,6 +106,7 @@ class Recorder:
             ok,
             error_code,
             json.dumps(result, default=str),
+            thread_id,
         )
         self._calls.append(tuple(call))
         return call
@@ -100,6 +121,7 @@ class Recorder:
         chat_id: int | str | None = None,
         method: str | None = None,
         after: int = 0,
+        thread_id: int | None = None,
     ) -> list[CallRecord]:
         return [
             c
@@ -107,6 +129,7 @@ class Recorder:
             if c.seq > after
             and (chat_id is None or str(c.chat_id) == str(chat_id))
             and (method is None or c.method.lower() == method.lower())
+            and (thread_id is None or c.thread_id == thread_id)
         ]
 
     def stats(self) -> dict[str, Any]:
@@ -118,6 +141,12 @@ class Recorder:
         for c in accepted:
             by_chat.setdefault(str(c.chat_id), []).append(c.time)
         per_chat = {chat: max_in_window(times) for chat, times in by_chat.items()}
+        per_group = {
+            str(chat): max_in_window(times, GROUP_WINDOW)
+            for chat, times in by_chat.items()
+            if is_group(_as_int(chat))
+        }
+        sends_by_group = {chat: len(times) for chat, times in by_chat.items() if chat in per_group}
         return {
             "calls": len(calls),
             "ok": sum(1 for c in calls if c.ok),
@@ -131,4 +160,16 @@ class Recorder:
                 "by_chat": per_chat,
             },
             "max_attempts_per_second": max_in_window(c.time for c in sends),
+            "max_per_minute": {
+                "per_group": max(per_group.values(), default=0),
+                "by_group": per_group,
+            },
+            "sends_ok_by_group": sends_by_group,
         }
+
+
+def _as_int(chat: str) -> int | str:
+    try:
+        return int(chat)
+    except ValueError:
+        return chat

@@ -80,6 +80,70 @@ def photo_sizes(file_id: str) -> list[JsonDict]:
     ]
 
 
+# The media a message can carry, as the Bot API names its fields (and the send methods' file
+# parameter): sendPhoto's ``photo``, sendVideoNote's ``video_note`` and so on.
+MEDIA_KINDS = ("photo", "document", "video", "animation", "voice", "audio", "sticker", "video_note")
+# Kinds whose messages have no caption (sendSticker and sendVideoNote take none).
+CAPTIONLESS = frozenset({"sticker", "video_note"})
+# What a placeholder file of each kind is called when a test sends one without bytes.
+PLACEHOLDER_NAMES = {
+    "photo": ("photo.png", "image/png"),
+    "document": ("file.txt", "text/plain"),
+    "video": ("video.mp4", "video/mp4"),
+    "animation": ("animation.mp4", "video/mp4"),
+    "voice": ("voice.ogg", "audio/ogg"),
+    "audio": ("audio.mp3", "audio/mpeg"),
+    "sticker": ("sticker.webp", "image/webp"),
+    "video_note": ("video_note.mp4", "video/mp4"),
+}
+
+
+def media_content(kind: str, file: JsonDict) -> JsonDict:
+    """A message's media fields for a file of ``kind``.
+
+    ``file`` has ``file_id`` and ``file_unique_id`` and, for a file the sandbox holds, the
+    ``file_name``, ``mime_type`` and ``file_size`` of a Document. Dimensions and durations are
+    plausible constants (the sandbox does not decode media).
+    """
+    ids: JsonDict = {"file_id": file["file_id"], "file_unique_id": file["file_unique_id"]}
+    size: JsonDict = {"file_size": file["file_size"]} if "file_size" in file else {}
+    named: JsonDict = {k: file[k] for k in ("file_name", "mime_type") if k in file}
+    if kind == "photo":
+        return {"photo": photo_sizes(str(file["file_id"]))}
+    if kind == "document":
+        return {"document": {**ids, **named, **size}}
+    if kind == "video":
+        return {"video": {**ids, "width": 640, "height": 360, "duration": 3, **named, **size}}
+    if kind == "animation":
+        animation: JsonDict = {**ids, "width": 320, "height": 240, "duration": 2, **named, **size}
+        return {"animation": animation, "document": {**ids, **named, **size}}
+    if kind == "voice":
+        return {"voice": {**ids, "duration": 2, "mime_type": "audio/ogg", **size}}
+    if kind == "audio":
+        return {"audio": {**ids, "duration": 3, **named, **size}}
+    if kind == "sticker":
+        sticker: JsonDict = {
+            **ids,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            **size,
+        }
+        return {"sticker": sticker}
+    if kind == "video_note":
+        return {"video_note": {**ids, "length": 240, "duration": 2, **size}}
+    raise ValueError(f"not a media kind: {kind}")
+
+
+def media_kind(message: JsonDict) -> str | None:
+    """The kind of media a message carries (an animation also has a ``document``)."""
+    if "animation" in message:
+        return "animation"
+    return next((kind for kind in MEDIA_KINDS if kind in message), None)
+
+
 def command_entities(text: str) -> list[JsonDict]:
     """A ``bot_command`` entity for ``/start payload`` style text."""
     if not text.startswith("/") or len(text) < 2:
@@ -96,19 +160,30 @@ def user_message(
     date: int,
     photo_file_id: str | None = None,
     document: JsonDict | None = None,
+    media: JsonDict | None = None,
+    chat: JsonDict | None = None,
+    extra: JsonDict | None = None,
 ) -> JsonDict:
+    """A message a user writes: in their private chat, or in ``chat`` (a group) when given.
+
+    ``media`` is :func:`media_content`'s result (``photo_file_id`` and ``document`` are
+    shorthands for a photo or a document); ``extra`` adds fields such as a topic's
+    ``message_thread_id``.
+    """
     message: JsonDict = {
         "message_id": message_id,
         "from": user,
-        "chat": private_chat(user),
+        "chat": chat if chat is not None else private_chat(user),
         "date": date,
+        **(extra or {}),
     }
-    if photo_file_id is not None or document is not None:
-        if photo_file_id is not None:
-            message["photo"] = photo_sizes(photo_file_id)
-        else:
-            message["document"] = document
-        if text:
+    if photo_file_id is not None:
+        media = {"photo": photo_sizes(photo_file_id)}
+    elif document is not None:
+        media = {"document": document}
+    if media:
+        message.update(media)
+        if text and media_kind(media) not in CAPTIONLESS:
             message["caption"] = text
     else:
         message["text"] = text
