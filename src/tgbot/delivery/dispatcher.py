@@ -295,9 +295,19 @@ class Dispatcher:
         return await self._result(row, outcome)
 
     async def _take_slot(self, chat_id: int) -> None:
-        """One more rate-limit slot for ``chat_id`` (a staff topic's extra calls), waited for."""
+        """One more rate-limit slot for ``chat_id`` (a staff topic's extra calls), waited for.
+        Redis failing a few times in a row fails the row (it is retried later)."""
+        failures = 0
         while True:
-            slot = await self.limiter.reserve(chat_id, MAX_TOPIC_WAIT_S)
+            try:
+                slot = await self.limiter.reserve(chat_id, MAX_TOPIC_WAIT_S)
+            except Exception as exc:
+                failures += 1
+                if failures >= 5:
+                    raise
+                log.warning("dispatcher.limiter_retry", error=type(exc).__name__)
+                await asyncio.sleep(0.2 * failures)
+                continue
             if slot.delay > 0:
                 await asyncio.sleep(slot.delay)
             if slot.granted:
