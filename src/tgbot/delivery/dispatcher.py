@@ -69,6 +69,10 @@ def new_owner() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+class LeaseLost(Exception):
+    """The row's lease ran out while it waited: another dispatcher may have it now."""
+
+
 @dataclass
 class _InFlight:
     row: Claimed
@@ -281,7 +285,9 @@ class Dispatcher:
         entry.on_the_wire = True
         started = time.perf_counter()
         if row.topic_conversation_id is not None:
-            outcome = await self.topics.deliver(row, self.sender, self._take_slot)
+            outcome = await self.topics.deliver(
+                row, self.sender, lambda chat_id: self._take_slot(row, chat_id)
+            )
         elif row.upload_id is not None:
             outcome = await self._send_with_file(row, row.upload_id)
         else:
@@ -294,9 +300,13 @@ class Dispatcher:
             self.rate.add()
         return await self._result(row, outcome)
 
-    async def _take_slot(self, chat_id: int) -> None:
+    async def _take_slot(self, row: Claimed, chat_id: int) -> None:
         """One more rate-limit slot for ``chat_id`` (a staff topic's extra calls), waited for.
-        Redis failing a few times in a row fails the row (it is retried later)."""
+
+        The group's slots may be taken far ahead (every topic of the staff group shares its
+        20 a minute), so the row's lease is renewed while it waits: another dispatcher must not
+        take it for dead and send it again. Redis failing a few times in a row fails the row
+        (it is retried later)."""
         failures = 0
         while True:
             try:
@@ -308,10 +318,19 @@ class Dispatcher:
                 log.warning("dispatcher.limiter_retry", error=type(exc).__name__)
                 await asyncio.sleep(0.2 * failures)
                 continue
-            if slot.delay > 0:
-                await asyncio.sleep(slot.delay)
+            await self._wait_holding(row, slot.delay)
             if slot.granted:
                 return
+
+    async def _wait_holding(self, row: Claimed, delay: float) -> None:
+        """Sleep ``delay`` seconds, renewing ``row``'s lease every third of it."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + delay
+        step = max(1.0, self.settings.outbox_lease_seconds / 3)
+        while (left := until - loop.time()) > 0:
+            if left > step and not await self.store.extend_lease(row.id):
+                raise LeaseLost(row.id)
+            await asyncio.sleep(min(left, step))
 
     async def _send_with_file(self, row: Claimed, upload_id: int) -> Outcome:
         """A row with an attached file: by Telegram's file_id once it has the file, else uploaded

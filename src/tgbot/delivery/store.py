@@ -138,6 +138,13 @@ _BUMP_COUNTERS = text(
     """
 )
 
+_EXTEND_LEASE = text(
+    """
+    UPDATE outbox SET leased_until = now() + make_interval(secs => :lease)
+    WHERE id = :id AND status = 'sending' AND lease_owner = :owner
+    """
+)
+
 _RELEASE_ALL = text(
     """
     UPDATE outbox SET status = 'pending', lease_owner = NULL, leased_until = NULL
@@ -294,6 +301,14 @@ class OutboxStore:
                 _REMEMBER_UPLOAD,
                 {"upload_id": upload_id, "outbox_id": outbox_id, "file_id": file_id},
             )
+
+    async def extend_lease(self, row_id: int) -> bool:
+        """Keep a row this dispatcher holds for another lease (a long wait for a rate-limit
+        slot); False when the lease was lost already."""
+        params = {"id": row_id, "owner": self.owner, "lease": self.lease_seconds}
+        async with self.engine.begin() as conn:
+            result = await conn.execute(_EXTEND_LEASE, params)
+        return bool(result.rowcount)
 
     async def release_all(self) -> int:
         """Give back every row this dispatcher still leases (graceful stop)."""
