@@ -133,6 +133,7 @@ class Dispatcher:
         self._slot_freed = asyncio.Event()
         self._beat = time.monotonic()
         self._upload_locks: dict[int, asyncio.Lock] = {}  # one upload of a file at a time
+        self._lease_ends: dict[int, float] = {}  # row id -> when its lease ends (loop time)
         cap = settings.outbox_concurrency
         if settings.outbox_rate_limits_enabled:
             cap = min(cap, max(1, math.ceil(settings.outbox_global_rate * 2)))
@@ -215,7 +216,9 @@ class Dispatcher:
                 log.warning("dispatcher.claim_failed", error=type(exc).__name__)
                 await self._wait_any(stop, within=1.0)
                 continue
+            leased = asyncio.get_running_loop().time() + self.settings.outbox_lease_seconds
             for row in rows:
+                self._lease_ends[row.id] = leased
                 entry = _InFlight(row)
                 self._state.inflight[row.id] = entry
                 entry.task = asyncio.create_task(self._deliver(entry))
@@ -249,6 +252,7 @@ class Dispatcher:
             self._state.results.append(Result(row.id, PENDING, delay=MAX_LOCAL_WAIT_S))
         finally:
             self._state.inflight.pop(row.id, None)
+            self._lease_ends.pop(row.id, None)
             self._slot_freed.set()
 
     def _halted(self, row: Claimed) -> bool:
@@ -323,14 +327,18 @@ class Dispatcher:
                 return
 
     async def _wait_holding(self, row: Claimed, delay: float) -> None:
-        """Sleep ``delay`` seconds, renewing ``row``'s lease every third of it."""
+        """Sleep ``delay`` seconds, renewing ``row``'s lease whenever it would run out (with a
+        quarter of it to spare) before the wait ends."""
         loop = asyncio.get_running_loop()
+        lease = self.settings.outbox_lease_seconds
         until = loop.time() + delay
-        step = max(1.0, self.settings.outbox_lease_seconds / 3)
         while (left := until - loop.time()) > 0:
-            if left > step and not await self.store.extend_lease(row.id):
-                raise LeaseLost(row.id)
-            await asyncio.sleep(min(left, step))
+            step = min(left, max(1.0, lease / 3))
+            if loop.time() + step > self._lease_ends.get(row.id, 0.0) - lease / 4:
+                if not await self.store.extend_lease(row.id):
+                    raise LeaseLost(row.id)
+                self._lease_ends[row.id] = loop.time() + lease
+            await asyncio.sleep(step)
 
     async def _send_with_file(self, row: Claimed, upload_id: int) -> Outcome:
         """A row with an attached file: by Telegram's file_id once it has the file, else uploaded
