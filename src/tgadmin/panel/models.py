@@ -124,6 +124,16 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return _("Conversation #%(id)s") % {"id": self.pk}
 
+    @property
+    def staff_topic_url(self) -> str | None:
+        """Its forum topic in the staff supergroup (t.me/c/<chat without -100>/<topic>)."""
+        if self.staff_chat_id is None or self.staff_topic_id is None:
+            return None
+        chat = str(self.staff_chat_id)
+        if not chat.startswith("-100"):
+            return None
+        return f"https://t.me/c/{chat[4:]}/{self.staff_topic_id}"
+
 
 class Message(models.Model):
     class Direction(models.TextChoices):

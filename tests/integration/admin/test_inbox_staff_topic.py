@@ -32,6 +32,8 @@ def test_a_reply_note_and_close_in_the_panel_are_posted_into_the_topic(db: None)
     operator = f.staff("operators")
     client = f.client_for(operator)
     name = operator.get_username()
+    page = client.get(reverse("inbox:conversation", args=[conv.pk])).content.decode()
+    assert 'href="https://t.me/c/1234567890/7"' in page
 
     assert post(client, "reply", conv, text="Tomorrow.", seen=str(question.pk))["ok"] is True
     post(client, "reply", conv, text="Tomorrow.", seen=str(question.pk))  # the same reply again
