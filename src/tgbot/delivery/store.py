@@ -25,11 +25,13 @@ _CLAIM_DIRECT = text(
     WITH due AS (
         SELECT o.id FROM outbox o
         WHERE o.status = 'pending' AND o.broadcast_id IS NULL AND o.next_attempt_at <= now()
-        -- A conversation's staff topic rows go one at a time, in id order, whoever claims.
+        -- A conversation's staff topic rows go one at a time, in id order, whoever claims:
+        -- none while another is being sent (one committed late may have a lower id), none
+        -- before an earlier one.
         AND (o.topic_conversation_id IS NULL OR NOT EXISTS (
             SELECT 1 FROM outbox e
-            WHERE e.topic_conversation_id = o.topic_conversation_id AND e.id < o.id
-            AND e.status IN ('pending', 'sending')))
+            WHERE e.topic_conversation_id = o.topic_conversation_id AND e.id <> o.id
+            AND (e.status = 'sending' OR (e.status = 'pending' AND e.id < o.id))))
         ORDER BY o.next_attempt_at
         LIMIT :limit
         FOR UPDATE OF o SKIP LOCKED
