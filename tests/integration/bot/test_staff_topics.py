@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from aiogram import Bot as AiogramBot
+from aiogram.client.telegram import TelegramAPIServer
 
 from tests.integration.bot.conftest import (
     Bot,
@@ -27,12 +29,21 @@ from tests.integration.bot.conftest import (
 )
 from tests.support.processes import ServiceProcess, base_env, free_port
 from tests.support.waiting import wait_until
+from tgbot.bot.staff_chat import check_staff_chat
+from tgbot.delivery.session import BotAPISession
 
 STAFF_CHAT = -1001234567890
 OTHER_CHAT = -1009876543210
 AGENT = 9001  # a member (admin) of the staff group
 OUTSIDER = 9002  # a member of another group only
 GROUP_RATE = 300  # per minute, in the sandbox and the dispatcher alike (the burst test)
+
+
+def control(base_url: str, verb: str, path: str, **body: Any) -> Any:
+    """The sandbox's control API (docs/sandbox.md)."""
+    response = httpx.request(verb, f"{base_url}/sandbox{path}", json=body or None, timeout=30)
+    assert response.status_code < 300, response.text
+    return response.json()
 
 
 @dataclass
@@ -46,11 +57,7 @@ class Stack:
         return f"{self.sandbox.base_url}/bot{self.sandbox.token}"
 
     def control(self, verb: str, path: str, **body: Any) -> Any:
-        response = httpx.request(
-            verb, f"{self.sandbox.base_url}/sandbox{path}", json=body or None, timeout=30
-        )
-        assert response.status_code < 300, response.text
-        return response.json()
+        return control(self.sandbox.base_url, verb, path, **body)
 
     def user_writes(self, user_id: int, text: str = "", **fields: Any) -> dict[str, Any]:
         body = {"text": text, "first_name": f"Anna{user_id}", "username": f"anna_{user_id}"}
@@ -108,6 +115,15 @@ def stack(
     tmp: Path = tmp_path_factory.mktemp("staff")
     flush_redis(redis_url)
     sandbox = start_sandbox_process(tmp, SANDBOX_PER_CHAT_RATE="100")
+    # The groups exist before the replicas start: each checks the staff group at start.
+    members = [{"user_id": AGENT, "first_name": "Olga", "status": "administrator"}]
+    control(
+        sandbox.base_url, "POST", "/groups", chat_id=STAFF_CHAT, title="Support", members=members
+    )
+    outsiders = [{"user_id": OUTSIDER, "first_name": "Eve", "status": "administrator"}]
+    control(
+        sandbox.base_url, "POST", "/groups", chat_id=OTHER_CHAT, title="Other", members=outsiders
+    )
     staff = {"STAFF_CHAT_ID": str(STAFF_CHAT)}
     replicas = [start_bot(tmp, migrated_db_url, redis_url, sandbox, **staff) for _ in range(2)]
     env = base_env(
@@ -124,10 +140,6 @@ def stack(
     )
     dispatcher = ServiceProcess(["dispatch"], env, tmp / "dispatch.log").start()
     stack = Stack(sandbox, replicas, dispatcher)
-    members = [{"user_id": AGENT, "first_name": "Olga", "status": "administrator"}]
-    stack.control("POST", "/groups", chat_id=STAFF_CHAT, title="Support", members=members)
-    outsiders = [{"user_id": OUTSIDER, "first_name": "Eve", "status": "administrator"}]
-    stack.control("POST", "/groups", chat_id=OTHER_CHAT, title="Elsewhere", members=outsiders)
     point_webhook_at(sandbox, replicas[0])
     yield stack
     dispatcher.stop()
@@ -144,6 +156,12 @@ def in_topic(stack: Stack, thread: int, minimum: int, timeout: float = 30) -> li
         return found if len(found) >= minimum else None
 
     return wait_until(enough, timeout=timeout)
+
+
+def test_each_replica_found_the_staff_group_ready_at_start(stack: Stack) -> None:
+    for replica in stack.replicas:
+        assert '"event": "staff_chat.ready"' in replica.process.log()
+        assert "staff_chat.not_ready" not in replica.process.log()
 
 
 def test_first_messages_racing_on_two_replicas_make_one_topic(stack: Stack) -> None:
@@ -340,3 +358,30 @@ def test_a_burst_of_100_users_is_relayed_in_order_with_no_429(stack: Stack) -> N
         "WHERE user_id BETWEEN 6000 AND 6099"
     )
     assert topics == [(100,)]
+
+
+async def test_a_staff_group_the_bot_cannot_use_is_reported(stack: Stack) -> None:
+    plain, member = -1005550000001, -1005550000002
+    control(stack.sandbox.base_url, "POST", "/groups", chat_id=plain, title="Plain", is_forum=False)
+    control(
+        stack.sandbox.base_url,
+        "POST",
+        "/groups",
+        chat_id=member,
+        title="No rights",
+        bot_status="member",
+    )
+    session = BotAPISession(api=TelegramAPIServer.from_base(stack.sandbox.base_url))
+    bot = AiogramBot(stack.sandbox.token, session=session)
+    try:
+        assert await check_staff_chat(bot, STAFF_CHAT) == []
+        assert await check_staff_chat(bot, plain) == [
+            "the staff chat has no topics: turn Topics on in its settings"
+        ]
+        assert await check_staff_chat(bot, member) == [
+            "the bot is not an administrator allowed to manage topics there"
+        ]
+        (unreadable,) = await check_staff_chat(bot, -1005550000999)
+        assert unreadable.startswith("the staff chat cannot be read")
+    finally:
+        await session.close()
