@@ -333,3 +333,19 @@ def test_webhook_can_be_limited_to_telegrams_source_ranges(tools: Tools) -> None
         "annotations", {}
     )
     assert bot_env(objs)["WEBHOOK_URL"] == "https://bot.example.com/telegram/webhook"
+
+
+@pytest.mark.parametrize("value", ["config.staffChatId=-1001234567890"])
+def test_the_staff_group_reaches_bot_and_dispatcher(tools: Tools, value: str) -> None:
+    code, out = template(tools, value, values="values-prod.yaml")
+    assert code == 0, out
+    objs = load_all(out)
+    env = bot_env(objs)
+    assert env["STAFF_CHAT_ID"] == "-1001234567890"
+    assert env["PANEL_PUBLIC_URL"].startswith("https://")
+    assert env["PANEL_PUBLIC_URL"].endswith("/admin/")
+    assert env["OUTBOX_GROUP_RATE_PER_MINUTE"] == "20"
+    code, out = template(tools, values="values-prod.yaml")
+    assert "STAFF_CHAT_ID" not in bot_env(load_all(out))
+    code, out = template(tools, "config.staffChatId=12345", values="values-prod.yaml")
+    assert code != 0  # not a supergroup id

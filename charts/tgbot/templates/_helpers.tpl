@@ -132,7 +132,7 @@ migrations and LISTEN, when database-url goes through a transaction-mode pooler.
 - {name: SHUTDOWN_GRACE_SECONDS, value: {{ .Values.config.shutdownGraceSeconds | quote }}}
 - {name: OUTBOX_GROUP_RATE_PER_MINUTE, value: {{ .Values.config.groupRatePerMinute | toString | quote }}}
 {{- with .Values.config.staffChatId }}
-- {name: STAFF_CHAT_ID, value: {{ . | quote }}}
+- {name: STAFF_CHAT_ID, value: {{ . | int64 | toString | quote }}}
 - {name: PANEL_PUBLIC_URL, value: {{ default (printf "https://%s/%s" $.Values.ingress.admin.host $.Values.config.admin.urlPrefix) $.Values.config.panelPublicUrl | quote }}}
 {{- end }}
 - {name: DATABASE_URL_FILE, value: /run/secrets/tgbot/database-url}
