@@ -42,7 +42,7 @@ RELAYED_CONTENT = frozenset(
 class StaffChat(Filter):
     """Messages in the staff supergroup."""
 
-    async def __call__(self, message: Message, staff_chat_id: int | None) -> bool:
+    async def __call__(self, message: Message, staff_chat_id: int | None = None) -> bool:
         return staff_chat_id is not None and message.chat.id == staff_chat_id
 
 

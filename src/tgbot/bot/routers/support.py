@@ -28,7 +28,7 @@ def media_file_id(message: Message) -> str | None:
 
 
 async def take_support_message(
-    message: Message, work: UpdateWork, staff_chat_id: int | None
+    message: Message, work: UpdateWork, staff_chat_id: int | None = None
 ) -> None:
     assert message.from_user is not None  # the unit of work runs handlers for people only
     work.write(
