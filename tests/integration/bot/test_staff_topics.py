@@ -27,9 +27,11 @@ from tests.integration.bot.conftest import (
     start_bot,
     start_sandbox_process,
 )
+from tests.support import services
 from tests.support.processes import ServiceProcess, base_env, free_port
 from tests.support.waiting import wait_until
 from tgbot.bot.staff_chat import check_staff_chat
+from tgbot.db.migrate import migrate
 from tgbot.delivery.session import BotAPISession
 
 STAFF_CHAT = -1001234567890
@@ -110,9 +112,13 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(
-    migrated_db_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    pg_server: services.PostgresServer, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     tmp: Path = tmp_path_factory.mktemp("staff")
+    # A database and Redis of this module's own: its sandbox numbers updates from 1, which the
+    # session's processed_updates and dedup keys would take for duplicates.
+    migrated_db_url = pg_server.create_database()
+    migrate(migrated_db_url)
     flush_redis(redis_url)
     sandbox = start_sandbox_process(tmp, SANDBOX_PER_CHAT_RATE="100")
     # The groups exist before the replicas start: each checks the staff group at start.
@@ -146,6 +152,7 @@ def stack(
     for replica in replicas:
         replica.process.stop()
     sandbox.process.stop()
+    pg_server.drop_database(migrated_db_url)
 
 
 def in_topic(stack: Stack, thread: int, minimum: int, timeout: float = 30) -> list[dict[str, Any]]:
@@ -381,7 +388,10 @@ async def test_a_staff_group_the_bot_cannot_use_is_reported(stack: Stack) -> Non
         assert await check_staff_chat(bot, member) == [
             "the bot is not an administrator allowed to manage topics there"
         ]
-        (unreadable,) = await check_staff_chat(bot, -1005550000999)
+        gone = -1005550000999  # Telegram answers "chat not found"
+        control(stack.sandbox.base_url, "POST", "/faults", unknown_chats=[gone])
+        (unreadable,) = await check_staff_chat(bot, gone)
         assert unreadable.startswith("the staff chat cannot be read")
     finally:
+        control(stack.sandbox.base_url, "POST", "/faults", unknown_chats=[])
         await session.close()
