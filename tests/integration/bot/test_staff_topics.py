@@ -115,10 +115,12 @@ def stack(
     pg_server: services.PostgresServer, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     tmp: Path = tmp_path_factory.mktemp("staff")
-    # A database and Redis of this module's own: its sandbox numbers updates from 1, which the
-    # session's processed_updates and dedup keys would take for duplicates.
+    # A database and a Redis database of this module's own: its sandbox numbers updates from 1,
+    # which the session's processed_updates and dedup keys would take for duplicates (and its
+    # dedup keys would make the session bot drop the session sandbox's next updates).
     migrated_db_url = pg_server.create_database()
     migrate(migrated_db_url)
+    redis_url = redis_url.rsplit("/", 1)[0] + "/7"
     flush_redis(redis_url)
     sandbox = start_sandbox_process(tmp, SANDBOX_PER_CHAT_RATE="100")
     # The groups exist before the replicas start: each checks the staff group at start.
@@ -153,6 +155,7 @@ def stack(
         replica.process.stop()
     sandbox.process.stop()
     pg_server.drop_database(migrated_db_url)
+    flush_redis(redis_url)
 
 
 def in_topic(stack: Stack, thread: int, minimum: int, timeout: float = 30) -> list[dict[str, Any]]:
