@@ -444,7 +444,10 @@ class ControlApi:
             return _error(400, "text is required unless a file is sent")
         user = self._member(group, body.user_id)
         user = self.state.upsert_user(
-            user["id"], first_name=body.first_name, username=body.username
+            user["id"],
+            first_name=body.first_name,
+            username=body.username,
+            language_code=body.language_code,
         )
         try:
             extra = self.state.thread_fields(

@@ -39,3 +39,23 @@ def test_retry_after_rounds_up_the_remaining_wait() -> None:
 
     assert check(limiter, 9, 0.01, g=5, c=5) == 1
     assert check(limiter, 9, 0.999, g=5, c=5) == 1
+
+
+def test_twenty_a_minute_into_one_group() -> None:
+    limiter = RateLimiter()
+    group, other = -1001, -1002
+
+    def send(chat: int, now: float) -> int:
+        return limiter.check(chat, now, global_rate=30, per_chat_rate=1, group_per_minute=20)
+
+    assert [send(group, 3.0 * n) for n in range(20)] == [0] * 20  # t = 0 .. 57
+    assert send(group, 58.0) == 2  # the first of the 20 leaves the minute at t = 60
+    assert send(other, 58.0) == 0  # another group has its own minute
+    assert send(7, 58.5) == 0  # a private chat has none
+    assert send(group, 60.0) == 0
+
+
+def test_without_a_group_limit_groups_have_only_the_per_chat_window() -> None:
+    limiter = RateLimiter()
+
+    assert [check(limiter, -1001, float(n)) for n in range(30)] == [0] * 30

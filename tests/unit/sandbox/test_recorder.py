@@ -66,3 +66,23 @@ def test_the_collector_does_not_walk_the_recorded_history() -> None:
     # A value JSON cannot hold is recorded as its text.
     rec.record(time=0, method="x", chat_id=None, params={"f": b"\x00"}, ok=True, error_code=None)
     assert rec.calls()[-1].public()["params"] == {"f": "b'\\x00'"}
+
+
+def test_calls_filter_by_thread_and_groups_count_per_minute() -> None:
+    recorder = Recorder(100)
+    for n, thread in enumerate([5, 5, None, 9]):
+        recorder.record(
+            time=100.0 + n * 20,
+            method="sendMessage",
+            chat_id=-1001,
+            params={},
+            ok=True,
+            error_code=None,
+            thread_id=thread,
+        )
+
+    assert [c.seq for c in recorder.calls(thread_id=5)] == [1, 2]
+    assert recorder.calls(thread_id=9)[0].public()["message_thread_id"] == 9
+    stats = recorder.stats()
+    assert stats["max_per_minute"] == {"per_group": 3, "by_group": {"-1001": 3}}
+    assert stats["sends_ok_by_group"] == {"-1001": 4}
