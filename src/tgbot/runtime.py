@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tgbot.bot.factory import create_bot, create_dispatcher
+from tgbot.bot.staff_chat import check_staff_chat
 from tgbot.config import DispatchSettings, PollSettings
 from tgbot.db.engine import create_engine
 from tgbot.delivery.dispatcher import dispatcher_alongside
@@ -92,6 +93,7 @@ class BotRuntime:
             connections=100,
         )
         dispatcher = create_dispatcher(
+            staff_chat_id=settings.staff_chat_id,
             storage=FailOpenRedisStorage(guard),
             store=store,
             replies=replies,
@@ -118,6 +120,8 @@ class BotRuntime:
     async def start(self) -> None:
         """Ready to handle updates: the texts loaded, then the start-up heap frozen."""
         await self.texts.load()
+        if self.settings.staff_chat_id is not None:
+            await check_staff_chat(self.bot, self.settings.staff_chat_id)
         # Everything alive now (modules, aiogram's models, settings) lives as long as the process:
         # frozen, the collector stops walking it, and a full collection takes milliseconds
         # instead of ~100 ms — a pause every update in flight would wait out.

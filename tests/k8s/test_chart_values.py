@@ -405,3 +405,19 @@ def test_the_pod_grace_period_must_cover_the_pause_the_drain_and_the_grace(tools
         values="values-prod.yaml",
     )
     assert code == 0, out
+
+
+@pytest.mark.parametrize("value", ["config.staffChatId=-1001234567890"])
+def test_the_staff_group_reaches_bot_and_dispatcher(tools: Tools, value: str) -> None:
+    code, out = template(tools, value, values="values-prod.yaml")
+    assert code == 0, out
+    objs = load_all(out)
+    env = bot_env(objs)
+    assert env["STAFF_CHAT_ID"] == "-1001234567890"
+    assert env["PANEL_PUBLIC_URL"].startswith("https://")
+    assert env["PANEL_PUBLIC_URL"].endswith("/admin/")
+    assert env["OUTBOX_GROUP_RATE_PER_MINUTE"] == "20"
+    code, out = template(tools, values="values-prod.yaml")
+    assert "STAFF_CHAT_ID" not in bot_env(load_all(out))
+    code, out = template(tools, "config.staffChatId=12345", values="values-prod.yaml")
+    assert code != 0  # not a supergroup id

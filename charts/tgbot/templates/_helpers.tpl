@@ -176,6 +176,11 @@ each one's own (tgbot.databaseEnv). Secrets are files. */}}
 - {name: LOG_FORMAT, value: {{ .Values.config.logFormat | quote }}}
 - {name: SHUTDOWN_DRAIN_SECONDS, value: {{ .Values.config.shutdownDrainSeconds | quote }}}
 - {name: SHUTDOWN_GRACE_SECONDS, value: {{ .Values.config.shutdownGraceSeconds | quote }}}
+- {name: OUTBOX_GROUP_RATE_PER_MINUTE, value: {{ .Values.config.groupRatePerMinute | toString | quote }}}
+{{- with .Values.config.staffChatId }}
+- {name: STAFF_CHAT_ID, value: {{ . | int64 | toString | quote }}}
+- {name: PANEL_PUBLIC_URL, value: {{ default (printf "https://%s/%s" $.Values.ingress.admin.host $.Values.config.admin.urlPrefix) $.Values.config.panelPublicUrl | quote }}}
+{{- end }}
 - {name: REDIS_URL_FILE, value: /run/secrets/tgbot/redis-url}
 - {name: TELEGRAM_BOT_TOKEN_FILE, value: /run/secrets/tgbot/telegram-bot-token}
 - {name: WEBHOOK_SECRET_FILE, value: /run/secrets/tgbot/webhook-secret}

@@ -110,6 +110,9 @@ class Conversation(models.Model):
         related_name="+",
         verbose_name=_("assigned to"),
     )
+    # Its forum topic in the staff supergroup (alembic 0009; docs/staff-topics.md).
+    staff_chat_id = models.BigIntegerField(null=True, blank=True)
+    staff_topic_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         managed = False
@@ -120,6 +123,16 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return _("Conversation #%(id)s") % {"id": self.pk}
+
+    @property
+    def staff_topic_url(self) -> str | None:
+        """Its forum topic in the staff supergroup (t.me/c/<chat without -100>/<topic>)."""
+        if self.staff_chat_id is None or self.staff_topic_id is None:
+            return None
+        chat = str(self.staff_chat_id)
+        if not chat.startswith("-100"):
+            return None
+        return f"https://t.me/c/{chat[4:]}/{self.staff_topic_id}"
 
 
 class Message(models.Model):
@@ -138,6 +151,9 @@ class Message(models.Model):
     telegram_message_id = models.BigIntegerField(null=True, blank=True)
     author_admin_id = models.IntegerField(null=True, blank=True)
     author_admin_username = models.CharField(_("author"), max_length=150, null=True, blank=True)
+    # A staff member who wrote it in the staff topic (alembic 0009).
+    author_tg_id = models.BigIntegerField(null=True, blank=True)
+    author_tg_name = models.CharField(max_length=150, null=True, blank=True)
     created_at = models.DateTimeField(_("sent at"), default=timezone.now)
 
     class Meta:
@@ -159,6 +175,7 @@ class ConversationNote(models.Model):
     )
     author_admin_id = models.IntegerField(null=True, blank=True)
     author_admin_username = models.CharField(_("author"), max_length=150)
+    author_tg_id = models.BigIntegerField(null=True, blank=True)  # /note in the staff topic
     body = models.TextField(_("note"))
     created_at = models.DateTimeField(_("written"), default=timezone.now)
 
@@ -332,6 +349,10 @@ class OutboxMessage(models.Model):
         null=True,
         blank=True,
         related_name="outbox_rows",
+    )
+    # Posts into this conversation's staff topic (alembic 0009).
+    topic_conversation = models.ForeignKey(
+        Conversation, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -39,8 +39,11 @@ def create_dispatcher(
     replies: ReplySender,
     texts: TextService,
     throttle: Throttle,
+    staff_chat_id: int | None = None,
 ) -> Dispatcher:
-    dp = Dispatcher(storage=storage, disable_fsm=True, texts=texts)
+    # staff_chat_id (STAFF_CHAT_ID) reaches the handlers by name: the staff router answers that
+    # chat alone, and users' messages are copied into it.
+    dp = Dispatcher(storage=storage, disable_fsm=True, texts=texts, staff_chat_id=staff_chat_id)
     dp.include_routers(*all_routers())
     # Outer, in order: the FSM context, then the unit of work (the handler stages; the claim,
     # the person and the effects commit after it, then the replies go out).

@@ -286,6 +286,46 @@ class OutboxSettings(CommandSettings):
     )
 
 
+class GroupRateSettings(CommandSettings):
+    """Telegram's per-group limit, which the dispatcher's limiter applies to every group chat."""
+
+    outbox_group_rate_per_minute: int = Field(
+        default=20,
+        ge=1,
+        le=6000,
+        description="Messages per minute into one group (Telegram's limit: 20; the staff "
+        "supergroup's topics all count against it).",
+    )
+
+
+class StaffTopicSettings(CommandSettings):
+    """What the dispatcher writes at the top of a new staff topic."""
+
+    panel_public_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="The admin panel's public address with its prefix (e.g. "
+        "https://admin.example.com/admin/): a new staff topic's header links to the "
+        "conversation at <url>inbox/<id>/. Optional.",
+    )
+
+
+class StaffChatSettings(CommandSettings):
+    """The staff supergroup (docs/staff-topics.md): each conversation gets a forum topic there."""
+
+    staff_chat_id: int | None = Field(
+        default=None,
+        description="Id of the staff supergroup with topics enabled (e.g. -1001234567890) where "
+        "each conversation gets a forum topic and staff answer; unset: no staff group. Optional.",
+    )
+
+    @field_validator("staff_chat_id")
+    @classmethod
+    def _supergroup(cls, value: int | None) -> int | None:
+        if value is not None and not str(value).startswith("-100"):
+            raise ValueError("must be a supergroup id, which starts with -100")
+        return value
+
+
 class WebhookSettings(CommandSettings):
     """The webhook Telegram posts to, and its registration."""
 
@@ -369,11 +409,18 @@ class MigrateSettings(DatabaseSettings):
     )
 
 
-class DispatchSettings(DatabaseSettings, RedisSettings, TelegramSettings, OutboxSettings):
+class DispatchSettings(
+    DatabaseSettings,
+    RedisSettings,
+    TelegramSettings,
+    OutboxSettings,
+    GroupRateSettings,
+    StaffTopicSettings,
+):
     """``tgbot dispatch``: sends the outbox under the shared rate limits."""
 
 
-class PollSettings(DispatchSettings, UpdateSettings):
+class PollSettings(DispatchSettings, UpdateSettings, StaffChatSettings):
     """``tgbot poll`` (development): handles updates by long polling."""
 
     run_dispatcher_in_serve: bool = Field(

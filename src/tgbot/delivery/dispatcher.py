@@ -24,7 +24,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,11 +51,13 @@ from tgbot.delivery.sender import (
     Sender,
     make_bot,
 )
+from tgbot.delivery.staff_topics import StaffTopics
 from tgbot.delivery.store import Claimed, OutboxStore, Result
 
 log = structlog.get_logger(__name__)
 
 MAX_LOCAL_WAIT_S = 5.0  # a row waiting longer for its chat goes back to the table
+MAX_TOPIC_WAIT_S = 600.0  # a staff topic's extra calls (topic, header) wait for their slot
 LATE_TOLERANCE_S = 0.010  # well inside the limiter's 25 ms headroom per second
 MAX_LATE_RETRIES = 3
 FLUSH_INTERVAL_S = 0.05
@@ -66,6 +68,10 @@ GAUGES_EVERY_S = 5.0
 
 def new_owner() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class LeaseLost(Exception):
+    """The row's lease ran out while it waited: another dispatcher may have it now."""
 
 
 @dataclass
@@ -104,13 +110,19 @@ class Dispatcher:
         self.engine = engine
         self.limiter: Limiter
         if settings.outbox_rate_limits_enabled:
-            self.limiter = RedisLimiter(redis, settings.outbox_global_rate)
+            self.limiter = RedisLimiter(
+                redis,
+                settings.outbox_global_rate,
+                group_rate_per_minute=settings.outbox_group_rate_per_minute,
+            )
         else:
             self.limiter = NoLimiter()
         self._own_sender = sender is None
         self.sender = sender or make_sender(settings)
         self.store = OutboxStore(self.engine, self.owner, settings.outbox_lease_seconds)
         self.broadcasts = Broadcasts(self.engine, settings.broadcast_expansion_batch)
+        panel_url = str(settings.panel_public_url) if settings.panel_public_url else None
+        self.topics = StaffTopics(self.engine, panel_url)
         self.serve_metrics = serve_metrics
         self.rate = metrics.RateMeter()
         for kind in Kind:  # every outcome exported from zero, so rate() sees the first one
@@ -122,6 +134,7 @@ class Dispatcher:
         self._slot_freed = asyncio.Event()
         self._beat = time.monotonic()
         self._upload_locks: dict[int, asyncio.Lock] = {}  # one upload of a file at a time
+        self._lease_ends: dict[int, float] = {}  # row id -> when its lease ends (loop time)
         cap = settings.outbox_concurrency
         if settings.outbox_rate_limits_enabled:
             cap = min(cap, max(1, math.ceil(settings.outbox_global_rate * 2)))
@@ -204,7 +217,9 @@ class Dispatcher:
                 log.warning("dispatcher.claim_failed", error=type(exc).__name__)
                 await self._wait_any(stop, within=1.0)
                 continue
+            leased = asyncio.get_running_loop().time() + self.settings.outbox_lease_seconds
             for row in rows:
+                self._lease_ends[row.id] = leased
                 entry = _InFlight(row)
                 self._state.inflight[row.id] = entry
                 entry.task = asyncio.create_task(self._deliver(entry))
@@ -238,6 +253,7 @@ class Dispatcher:
             self._state.results.append(Result(row.id, PENDING, delay=MAX_LOCAL_WAIT_S))
         finally:
             self._state.inflight.pop(row.id, None)
+            self._lease_ends.pop(row.id, None)
             self._slot_freed.set()
 
     def _halted(self, row: Claimed) -> bool:
@@ -245,10 +261,12 @@ class Dispatcher:
 
     async def _deliver_row(self, entry: _InFlight) -> Result | None:
         row = entry.row
-        if row.upload_id is not None:
+        if row.topic_conversation_id is not None:
+            sent = await self._send(entry, self._deliver_to_topic(row))
+        elif row.upload_id is not None:
             sent = await self._send_with_file(entry, row.upload_id)
         else:
-            sent = await self._send(entry, row.payload)
+            sent = await self._send(entry, self.sender(row.method, row.chat_id, row.payload))
         if isinstance(sent, Result):  # given back before it was sent
             return sent
         metrics.SENDS.labels(sent.code).inc()
@@ -289,22 +307,58 @@ class Dispatcher:
             return Result(row.id, PENDING)
         return None
 
-    async def _send(
-        self, entry: _InFlight, payload: dict[str, Any], file: tuple[str, FileUpload] | None = None
-    ) -> Outcome | Result:
-        """Take the row's slot, then send it; ``file`` is ``(field, bytes)`` for an upload."""
-        row = entry.row
+    async def _send(self, entry: _InFlight, call: Coroutine[Any, Any, Outcome]) -> Outcome | Result:
+        """Take the row's slot, then run ``call`` (the Bot API request, not started before)."""
         back = await self._slot(entry)
         if back is not None:
+            call.close()
             return back
         entry.on_the_wire = True
         started = time.perf_counter()
-        if file is None:
-            outcome = await self.sender(row.method, row.chat_id, payload)
-        else:
-            outcome = await self.sender.upload(row.method, row.chat_id, payload, *file)
+        outcome = await call
         metrics.SEND_SECONDS.observe(time.perf_counter() - started)
         return outcome
+
+    def _deliver_to_topic(self, row: Claimed) -> Coroutine[Any, Any, Outcome]:
+        """A staff topic's row: the topic, its header and the message (``StaffTopics``), each
+        extra call in a slot of its own."""
+        return self.topics.deliver(row, self.sender, lambda chat_id: self._take_slot(row, chat_id))
+
+    async def _take_slot(self, row: Claimed, chat_id: int) -> None:
+        """One more rate-limit slot for ``chat_id`` (a staff topic's extra calls), waited for.
+
+        The group's slots may be taken far ahead (every topic of the staff group shares its
+        20 a minute), so the row's lease is renewed while it waits: another dispatcher must not
+        take it for dead and send it again. Redis failing a few times in a row fails the row
+        (it is retried later)."""
+        failures = 0
+        while True:
+            try:
+                slot = await self.limiter.reserve(chat_id, MAX_TOPIC_WAIT_S)
+            except Exception as exc:
+                failures += 1
+                if failures >= 5:
+                    raise
+                log.warning("dispatcher.limiter_retry", error=type(exc).__name__)
+                await asyncio.sleep(0.2 * failures)
+                continue
+            await self._wait_holding(row, slot.delay)
+            if slot.granted:
+                return
+
+    async def _wait_holding(self, row: Claimed, delay: float) -> None:
+        """Sleep ``delay`` seconds, renewing ``row``'s lease whenever it would run out (with a
+        quarter of it to spare) before the wait ends."""
+        loop = asyncio.get_running_loop()
+        lease = self.settings.outbox_lease_seconds
+        until = loop.time() + delay
+        while (left := until - loop.time()) > 0:
+            step = min(left, max(1.0, lease / 3))
+            if loop.time() + step > self._lease_ends.get(row.id, 0.0) - lease / 4:
+                if not await self.store.extend_lease(row.id):
+                    raise LeaseLost(row.id)
+                self._lease_ends[row.id] = loop.time() + lease
+            await asyncio.sleep(step)
 
     async def _send_with_file(self, entry: _InFlight, upload_id: int) -> Outcome | Result:
         """A row with an attached file: by Telegram's file_id once it has the file, else uploaded
@@ -333,13 +387,15 @@ class Dispatcher:
                     if upload.data is None:
                         return _file_gone()
                     file = FileUpload(upload.data, upload.file_name, upload.mime_type)
-                    sent = await self._send(entry, row.payload, (field, file))
+                    call = self.sender.upload(row.method, row.chat_id, row.payload, field, file)
+                    sent = await self._send(entry, call)
                     if isinstance(sent, Outcome) and sent.kind is Kind.SENT and sent.file_id:
                         await self.store.remember_upload(
                             upload_id=upload_id, outbox_id=row.id, file_id=sent.file_id
                         )
                     return sent
-        return await self._send(entry, {**row.payload, field: file_id})
+        by_id = {**row.payload, field: file_id}
+        return await self._send(entry, self.sender(row.method, row.chat_id, by_id))
 
     async def _result(self, row: Claimed, outcome: Outcome) -> Result:
         code = int(outcome.code) if outcome.code.isdigit() else None

@@ -4,7 +4,8 @@ Limits (Telegram's published ones):
 
 - global: ``OUTBOX_GLOBAL_RATE`` messages per second across all dispatchers;
 - private chats (``chat_id > 0``): 1 message per second each;
-- groups (``chat_id < 0``): 20 messages per minute each.
+- groups (``chat_id < 0``): ``OUTBOX_GROUP_RATE_PER_MINUTE`` messages per minute each (20, as
+  Telegram allows; every topic of the staff supergroup counts against its one limit).
 
 A sender *reserves* a slot: the script returns how long to wait for it. The global schedule
 advances only when the chat itself is free, so a busy chat never pushes everyone back.
@@ -25,7 +26,7 @@ from redis.asyncio import Redis
 HEADROOM = 1.025
 CHAT_HEADROOM = 1.10
 PRIVATE_CHAT_INTERVAL_S = 1.0
-GROUP_CHAT_INTERVAL_S = 60.0 / 20
+GROUP_RATE_PER_MINUTE = 20
 GLOBAL_FLOOD_CHATS = 3  # this many 429s within one second => a global flood wait
 KEY_PREFIX = "tgbot:rl:"
 
@@ -92,9 +93,9 @@ class Limiter(Protocol):
     async def flood_wait(self, chat_id: int, retry_after: float) -> bool: ...
 
 
-def chat_interval(chat_id: int) -> float:
+def chat_interval(chat_id: int, group_rate_per_minute: int = GROUP_RATE_PER_MINUTE) -> float:
     """Seconds between two messages to one chat (before headroom)."""
-    return PRIVATE_CHAT_INTERVAL_S if chat_id > 0 else GROUP_CHAT_INTERVAL_S
+    return PRIVATE_CHAT_INTERVAL_S if chat_id > 0 else 60.0 / group_rate_per_minute
 
 
 def global_interval(rate: float) -> float:
@@ -105,16 +106,23 @@ def global_interval(rate: float) -> float:
 class RedisLimiter:
     """The shared limiter. One script call per reservation; all state lives in Redis."""
 
-    def __init__(self, redis: Redis, global_rate: float, prefix: str = KEY_PREFIX) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        global_rate: float,
+        prefix: str = KEY_PREFIX,
+        group_rate_per_minute: int = GROUP_RATE_PER_MINUTE,
+    ) -> None:
         self._redis = redis
         self._global_us = round(global_interval(global_rate) * 1_000_000)
+        self._group_rate = group_rate_per_minute
         self._prefix = prefix
         self._reserve = redis.register_script(_RESERVE)
         self._flood = redis.register_script(_FLOOD)
 
     async def reserve(self, chat_id: int, max_wait: float) -> Reservation:
         p = self._prefix
-        chat_us = round(chat_interval(chat_id) * CHAT_HEADROOM * 1_000_000)
+        chat_us = round(chat_interval(chat_id, self._group_rate) * CHAT_HEADROOM * 1_000_000)
         granted, wait_us = await self._reserve(
             keys=[f"{p}g:tat", f"{p}c:{chat_id}:tat", f"{p}g:block", f"{p}c:{chat_id}:block"],
             args=[self._global_us, chat_us, round(max_wait * 1_000_000)],

@@ -32,7 +32,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods.base import TelegramMethod
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import BufferedInputFile, ForumTopic, Message
 
 from tgbot.delivery.session import BotAPISession
 
@@ -53,6 +53,7 @@ class Outcome:
     retry_after: float = 0.0
     telegram_message_id: int | None = None
     file_id: str | None = None  # of the file Telegram stored for a sent message (its media)
+    thread_id: int | None = None  # createForumTopic's new topic (message_thread_id)
 
 
 # The methods an outbox row may attach a file to, and the parameter the file goes in (also the
@@ -146,6 +147,8 @@ async def send(bot: Bot, name: str, chat_id: int, payload: dict[str, Any]) -> Ou
         return Outcome(Kind.TRANSIENT, "decode", "undecodable Bot API response")
     except (TimeoutError, OSError) as exc:
         return Outcome(Kind.TRANSIENT, "network", type(exc).__name__)
+    if isinstance(result, ForumTopic):
+        return Outcome(Kind.SENT, "200", thread_id=result.message_thread_id)
     if not isinstance(result, Message):
         return Outcome(Kind.SENT, "200")
     file_id = sent_file_id(result.model_dump(mode="json", include=set(UPLOAD_FIELDS.values())))
@@ -192,6 +195,7 @@ def classify(status: int, body: dict[str, Any]) -> Outcome:
             "200",
             telegram_message_id=result.get("message_id"),
             file_id=sent_file_id(result),
+            thread_id=result.get("message_thread_id") if "name" in result else None,
         )
     description = str(body.get("description") or f"HTTP {status}")[:500]
     parameters = body.get("parameters") or {}

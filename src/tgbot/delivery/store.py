@@ -25,6 +25,13 @@ _CLAIM_DIRECT = text(
     WITH due AS (
         SELECT o.id FROM outbox o
         WHERE o.status = 'pending' AND o.broadcast_id IS NULL AND o.next_attempt_at <= now()
+        -- A conversation's staff topic rows go one at a time, in id order, whoever claims:
+        -- none while another is being sent (one committed late may have a lower id), none
+        -- before an earlier one.
+        AND (o.topic_conversation_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM outbox e
+            WHERE e.topic_conversation_id = o.topic_conversation_id AND e.id <> o.id
+            AND (e.status = 'sending' OR (e.status = 'pending' AND e.id < o.id))))
         ORDER BY o.next_attempt_at
         LIMIT :limit
         FOR UPDATE OF o SKIP LOCKED
@@ -34,7 +41,7 @@ _CLAIM_DIRECT = text(
         leased_until = now() + make_interval(secs => :lease)
     FROM due WHERE o.id = due.id
     RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts, o.max_attempts, o.broadcast_id,
-              o.status, o.upload_id
+              o.status, o.upload_id, o.topic_conversation_id
     """
 )
 _CLAIM_BROADCAST = text(
@@ -56,7 +63,7 @@ _CLAIM_BROADCAST = text(
                             THEN now() + make_interval(secs => :lease) END
     FROM due WHERE o.id = due.id
     RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts, o.max_attempts, o.broadcast_id,
-              o.status, o.upload_id
+              o.status, o.upload_id, NULL AS topic_conversation_id
     """
 )
 # A file attached to a row (operators' replies): its bytes until Telegram has it, then its id.
@@ -133,6 +140,13 @@ _BUMP_COUNTERS = text(
     """
 )
 
+_EXTEND_LEASE = text(
+    """
+    UPDATE outbox SET leased_until = now() + make_interval(secs => :lease)
+    WHERE id = :id AND status = 'sending' AND lease_owner = :owner
+    """
+)
+
 _RELEASE_ALL = text(
     """
     UPDATE outbox SET status = 'pending', lease_owner = NULL, leased_until = NULL
@@ -160,6 +174,7 @@ class Claimed:
     max_attempts: int
     broadcast_id: int | None
     upload_id: int | None = None
+    topic_conversation_id: int | None = None  # posts into that conversation's staff topic
 
 
 @dataclass(frozen=True)
@@ -218,6 +233,7 @@ class OutboxStore:
                         row.max_attempts,
                         row.broadcast_id,
                         row.upload_id,
+                        row.topic_conversation_id,
                     )
                 )
             await _bump(conn, tally)
@@ -287,6 +303,14 @@ class OutboxStore:
                 _REMEMBER_UPLOAD,
                 {"upload_id": upload_id, "outbox_id": outbox_id, "file_id": file_id},
             )
+
+    async def extend_lease(self, row_id: int) -> bool:
+        """Keep a row this dispatcher holds for another lease (a long wait for a rate-limit
+        slot); False when the lease was lost already."""
+        params = {"id": row_id, "owner": self.owner, "lease": self.lease_seconds}
+        async with self.engine.begin() as conn:
+            result = await conn.execute(_EXTEND_LEASE, params)
+        return bool(result.rowcount)
 
     async def release_all(self) -> int:
         """Give back every row this dispatcher still leases (graceful stop)."""

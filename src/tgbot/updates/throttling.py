@@ -1,4 +1,7 @@
-"""Per-user throttling of messages, shared across replicas; a polite reply once per window."""
+"""Per-user throttling of messages, shared across replicas; a polite reply once per window.
+
+The staff supergroup (STAFF_CHAT_ID) is not throttled: staff answer as fast as they type.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ class ThrottlingMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Message) or event.from_user is None:
+            return await handler(event, data)
+        if event.chat.id == data.get("staff_chat_id"):  # staff at work in the staff supergroup
             return await handler(event, data)
         # The webhook counted the message when it admitted the update; polling counts it here.
         decision: ThrottleDecision | None = data.get("throttle_decision")

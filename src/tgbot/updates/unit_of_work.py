@@ -6,6 +6,10 @@ the updates finishing together), and the commit answers with the person as it fo
 then are the replies rendered in their language and sent, so a duplicate delivery — which the
 claim finds — neither writes nor replies. A banned person's update writes nothing but the claim
 and gets no reply; an update with no person behind it (or from a bot) gets no handler.
+
+Updates from the staff supergroup (``STAFF_CHAT_ID``) are staff at work, not users: their
+handler runs (``bot.routers.staff``) but nobody is registered, and what they answer goes
+through the outbox as effects (there is no user to render replies for).
 """
 
 from __future__ import annotations
@@ -39,10 +43,15 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         context: UpdateContext = data.get("update_context") or UpdateContext()
         texts: TextService = data["texts"]
-        person = _person(data.get("event_from_user"), texts)
+        tg_user: User | None = data.get("event_from_user")
+        person = _person(tg_user, texts)
         work = UpdateWork(texts)
         result = None
-        if person is None:
+        if _in_staff_chat(data) and person is not None:
+            person = None  # a staff member: their handler runs, nobody is registered
+            data["work"] = work
+            result = await handler(event, data)
+        elif person is None:
             # Every handler serves a person (a message without "from", or from a bot, has none).
             context.ignored = "no_user"
         else:
@@ -78,6 +87,12 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 def _retrieved(task: asyncio.Future[None]) -> None:
     if not task.cancelled():
         task.exception()
+
+
+def _in_staff_chat(data: dict[str, Any]) -> bool:
+    staff_chat_id = data.get("staff_chat_id")
+    chat = data.get("event_chat")
+    return staff_chat_id is not None and chat is not None and chat.id == staff_chat_id
 
 
 def _person(tg_user: User | None, texts: TextService) -> UserProfile | None:

@@ -65,13 +65,13 @@ class Staging(BaseMiddleware):
 
 
 class Bench:
-    def __init__(self) -> None:
+    def __init__(self, staff_chat_id: int | None = None) -> None:
         # Port 1 refuses at once: the texts fall back to the built-in ones, as when the
         # database is down; no handler reads or writes it.
         engine = create_async_engine("postgresql+asyncpg://bot@127.0.0.1:1/bot")
         self.texts = TextService(engine, default_language="en", ttl_seconds=3600)
         self.staging = Staging(self.texts)
-        self.dispatcher = Dispatcher(texts=self.texts)
+        self.dispatcher = Dispatcher(texts=self.texts, staff_chat_id=staff_chat_id)
         self.dispatcher.include_routers(*all_routers())
         self.dispatcher.update.outer_middleware(self.staging)
         self.bot = Bot("42:TEST")  # builds the calls; nothing is sent

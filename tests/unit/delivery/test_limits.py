@@ -33,3 +33,8 @@ def test_rate_meter_forgets_old_seconds() -> None:
     meter.add(100, now=100.0)
     assert meter.rate(now=101.0) == pytest.approx(10.0)
     assert meter.rate(now=200.0) == 0.0
+
+
+def test_the_group_limit_is_a_setting() -> None:
+    assert chat_interval(-100123, 300) == 0.2
+    assert chat_interval(12345, 300) == 1.0  # private chats keep Telegram's one a second

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from tgadmin.panel import audit
+from tgadmin.panel.inbox import staff_topic
 from tgadmin.panel.inbox.attachments import Attachment
 from tgadmin.panel.metrics import FIRST_RESPONSE
 from tgadmin.panel.models import (
@@ -94,6 +95,9 @@ def _queue(
         next_attempt_at=now,
         created_at=now,
     )
+    staff_topic.answered(
+        conversation, author, text, key, attachment.content_type if attachment else "text"
+    )
     Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=now)
     return message
 
@@ -136,6 +140,9 @@ def add_note(
             created_at=timezone.now(),
         )
         audit.record_for(author, "note", conversation, {"note_id": note.pk})
+        staff_topic.say(
+            conversation, f"Note by {author.get_username()}:\n{body}", f"note:{note.pk}"
+        )
     return note
 
 
@@ -146,11 +153,12 @@ def assign(
         Conversation.objects.filter(pk=conversation.pk).update(
             assigned_admin_id=assignee.pk if assignee else None
         )
-        audit.record_for(
-            actor,
-            "assign",
+        to = assignee.get_username() if assignee else None
+        audit.record_for(actor, "assign", conversation, {"to": to})
+        staff_topic.say(
             conversation,
-            {"to": assignee.get_username() if assignee else None},
+            f"Assigned to {to} by {actor.get_username()}." if to else "Unassigned.",
+            f"assign:{conversation.pk}:{uuid.uuid4().hex}",
         )
 
 
@@ -187,6 +195,9 @@ def close(*, conversation: Conversation, send_closing_text: bool, actor: Abstrac
             unread_count=0,
         )
         audit.record_for(actor, "close", locked, details)
+        closing = f"close:{locked.pk}:{uuid.uuid4().hex}"
+        staff_topic.say(locked, f"Closed in the panel by {actor.get_username()}.", closing)
+        staff_topic.post(locked, "closeForumTopic", {}, closing + ":topic")
 
 
 def reopen(*, conversation: Conversation, actor: AbstractBaseUser) -> None:
@@ -198,6 +209,11 @@ def reopen(*, conversation: Conversation, actor: AbstractBaseUser) -> None:
             if not changed:
                 raise ActionRefused(gettext("The conversation is already open."))
             audit.record_for(actor, "reopen", conversation)
+            reopening = f"reopen:{conversation.pk}:{uuid.uuid4().hex}"
+            staff_topic.post(conversation, "reopenForumTopic", {}, reopening + ":topic")
+            staff_topic.say(
+                conversation, f"Reopened in the panel by {actor.get_username()}.", reopening
+            )
     except IntegrityError:
         raise ActionRefused(
             gettext("The user already has an open conversation; answer there.")

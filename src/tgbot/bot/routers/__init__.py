@@ -1,4 +1,4 @@
-"""One router per flow. Order matters: the support catch-all comes last.
+"""One router per flow. Order matters: the staff chat first, the support catch-all last.
 
 Each flow's module holds its handlers and ``create_router()``, which registers them on a new
 router: a process (or a test) may build as many dispatchers as it needs.
@@ -7,7 +7,15 @@ router: a process (or a test) may build as many dispatchers as it needs.
 from aiogram import Router
 
 from tgbot.bot.filters import CommandLike
-from tgbot.bot.routers import help_command, language, membership, start, subscription, support
+from tgbot.bot.routers import (
+    help_command,
+    language,
+    membership,
+    staff,
+    start,
+    subscription,
+    support,
+)
 
 
 def all_routers() -> list[Router]:
@@ -20,6 +28,7 @@ def all_routers() -> list[Router]:
         subscription.create_router(),
     )
     return [
+        staff.create_router(),  # the staff supergroup's messages, commands included, and no other
         commands,
         membership.create_router(),
         support.create_router(),  # catch-all: any other message opens/continues a conversation

@@ -27,7 +27,9 @@ def media_file_id(message: Message) -> str | None:
     return None
 
 
-async def take_support_message(message: Message, work: UpdateWork) -> None:
+async def take_support_message(
+    message: Message, work: UpdateWork, staff_chat_id: int | None = None
+) -> None:
     assert message.from_user is not None  # the unit of work runs handlers for people only
     work.write(
         FileMessage(
@@ -36,6 +38,7 @@ async def take_support_message(message: Message, work: UpdateWork) -> None:
             text=message.text if message.text is not None else message.caption,
             file_id=media_file_id(message),
             telegram_message_id=message.message_id,
+            staff_chat_id=staff_chat_id,
         )
     )
     work.answer(message, "message_received")

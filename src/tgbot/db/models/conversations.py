@@ -54,6 +54,14 @@ class Conversation(Base):
             "assigned_admin_id",
             postgresql_where=text("status = 'open'"),
         ),
+        # A staff member's message in a topic finds its conversation (migration 0009).
+        Index(
+            "uq_conversations_staff_topic",
+            "staff_chat_id",
+            "staff_topic_id",
+            unique=True,
+            postgresql_where=text("staff_topic_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +88,13 @@ class Conversation(Base):
     )
     assigned_admin_id: Mapped[int | None] = mapped_column(
         Integer, comment="Django auth_user.id of the operator it is assigned to"
+    )
+    # The staff supergroup's forum topic (delivery.staff_topics, migration 0009).
+    staff_chat_id: Mapped[int | None] = mapped_column(
+        comment="The staff supergroup it is mirrored into (STAFF_CHAT_ID), NULL: not mirrored"
+    )
+    staff_topic_id: Mapped[int | None] = mapped_column(
+        comment="message_thread_id of its forum topic in the staff supergroup"
     )
 
 
@@ -117,6 +132,10 @@ class Message(Base):
         Integer, comment="Django auth_user.id of the replying admin"
     )
     author_admin_username: Mapped[str | None] = mapped_column(String(150))
+    author_tg_id: Mapped[int | None] = mapped_column(
+        comment="Telegram user id of the staff member who wrote it in the staff topic"
+    )
+    author_tg_name: Mapped[str | None] = mapped_column(String(150))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
 
@@ -134,6 +153,9 @@ class ConversationNote(Base):
         Integer, comment="Django auth_user.id of the author"
     )
     author_admin_username: Mapped[str] = mapped_column(String(150))
+    author_tg_id: Mapped[int | None] = mapped_column(
+        comment="Telegram user id of the staff member who wrote it with /note"
+    )
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 

@@ -45,6 +45,15 @@ class OutboxMessage(Base):
         ),
         Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
         Index("ix_outbox_message_id", "message_id"),
+        # A conversation's topic rows go one at a time: the claim looks for an earlier one.
+        Index(
+            "ix_outbox_topic_open",
+            "topic_conversation_id",
+            "id",
+            postgresql_where=text(
+                "topic_conversation_id IS NOT NULL AND status IN ('pending', 'sending')"
+            ),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +80,10 @@ class OutboxMessage(Base):
     upload_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbox_uploads.id", ondelete="SET NULL"),
         comment="The file this row sends (sendPhoto/sendDocument), uploaded once",
+    )
+    topic_conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        comment="Posts into this conversation's staff topic (one at a time, in id order)",
     )
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     sent_at: Mapped[dt.datetime | None]

@@ -28,6 +28,8 @@ class IncomingMessage(Protocol):
     def file_id(self) -> str | None: ...
     @property
     def telegram_message_id(self) -> int: ...
+    @property
+    def staff_chat_id(self) -> int | None: ...
 
 
 # Every message of the batch into its user's open conversation, opened when there is none; the
@@ -38,29 +40,41 @@ class IncomingMessage(Protocol):
 # The partial index's predicate is literal, see queries.conversations. {only_claimed} narrows
 # the messages to the updates claimed by CLAIM_CTES in the same statement. (PostgreSQL runs
 # every data-modifying CTE, whether the final SELECT reads it or not.)
+#
+# With a staff supergroup (STAFF_CHAT_ID, the message's staff_chat_id) the conversation is
+# marked as mirrored there (a different group than before forgets the old topic) and each
+# message gets an outbox row copying it into the conversation's topic, in the messages' order
+# (the dispatcher creates the topic and fills in message_thread_id: delivery.staff_topics).
 FILE_CTES = """
     message_input AS (
         SELECT * FROM unnest(
             CAST(:message_update_ids AS bigint[]), CAST(:user_ids AS bigint[]),
             CAST(:content_types AS varchar[]), CAST(:texts AS text[]),
-            CAST(:file_ids AS varchar[]), CAST(:telegram_message_ids AS bigint[])
+            CAST(:file_ids AS varchar[]), CAST(:telegram_message_ids AS bigint[]),
+            CAST(:staff_chat_ids AS bigint[])
         ) WITH ORDINALITY
-        AS t(update_id, user_id, content_type, body, file_id, telegram_message_id, position)
+        AS t(update_id, user_id, content_type, body, file_id, telegram_message_id, staff_chat_id,
+             position)
         {only_claimed}
     ), message_users AS (
-        SELECT DISTINCT user_id FROM message_input
+        SELECT user_id, max(staff_chat_id) AS staff_chat_id FROM message_input GROUP BY user_id
     ), found AS (
         SELECT c.id, c.user_id FROM conversations c JOIN message_users USING (user_id)
         WHERE c.status = 'open'
     ), opened AS (
-        INSERT INTO conversations (user_id, status)
-        SELECT user_id, 'open' FROM message_users
+        INSERT INTO conversations (user_id, status, staff_chat_id)
+        SELECT user_id, 'open', staff_chat_id FROM message_users
         WHERE user_id NOT IN (SELECT user_id FROM found)
         ORDER BY user_id
         ON CONFLICT (user_id) WHERE status = 'open' DO UPDATE SET last_activity_at = now()
         RETURNING id, user_id
     ), touched AS (
-        UPDATE conversations SET last_activity_at = now() WHERE id IN (SELECT id FROM found)
+        UPDATE conversations c SET last_activity_at = now(),
+            staff_chat_id = mu.staff_chat_id,
+            staff_topic_id = CASE WHEN c.staff_chat_id IS NOT DISTINCT FROM mu.staff_chat_id
+                                  THEN c.staff_topic_id END
+        FROM message_users mu
+        WHERE c.id IN (SELECT id FROM found) AND mu.user_id = c.user_id
     ), conversation AS (
         SELECT id, user_id FROM found UNION ALL SELECT id, user_id FROM opened
     ), stored AS (
@@ -70,7 +84,19 @@ FILE_CTES = """
             message_input.file_id, message_input.telegram_message_id
         FROM message_input JOIN conversation USING (user_id)
         ORDER BY message_input.position
-        RETURNING id
+        RETURNING id, conversation_id, telegram_message_id
+    ), relayed AS (
+        INSERT INTO outbox
+            (chat_id, method, payload, idempotency_key, topic_conversation_id)
+        SELECT message_input.staff_chat_id, 'copyMessage',
+            jsonb_build_object('from_chat_id', conversation.user_id,
+                               'message_id', stored.telegram_message_id),
+            'staff-copy:' || stored.id, stored.conversation_id
+        FROM stored JOIN conversation ON conversation.id = stored.conversation_id
+        JOIN message_input ON message_input.user_id = conversation.user_id
+            AND message_input.telegram_message_id = stored.telegram_message_id
+        WHERE message_input.staff_chat_id IS NOT NULL
+        ORDER BY stored.id
     )
 """
 FILE_MESSAGES = text(
@@ -88,4 +114,5 @@ def message_parameters(
         "texts": [m.text for _, m in messages],
         "file_ids": [m.file_id for _, m in messages],
         "telegram_message_ids": [m.telegram_message_id for _, m in messages],
+        "staff_chat_ids": [m.staff_chat_id for _, m in messages],
     }

@@ -63,6 +63,7 @@ class FileMessage(Effect):
     text: str | None
     file_id: str | None
     telegram_message_id: int
+    staff_chat_id: int | None = None  # STAFF_CHAT_ID: copied into the conversation's topic
 
     async def apply(self, conn: AsyncConnection) -> None:
         await FileMessage.apply_all(conn, [self])
