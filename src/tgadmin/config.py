@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -61,6 +62,25 @@ def secret_key_problem(key: str) -> str | None:
             "or set DEBUG=true for local development"
         )
     return None
+
+
+def webauthn_origins(origins: list[str]) -> list[str]:
+    """The origins security keys can be used from: browsers allow WebAuthn on https:// and on
+    http://localhost only, and one relying party (the first such origin's host) covers its own
+    host and subdomains."""
+    usable = [
+        origin.rstrip("/")
+        for origin in origins
+        if origin.startswith("https://") or urlsplit(origin).hostname == "localhost"
+    ]
+    if not usable:
+        return []
+    rp_id = urlsplit(usable[0]).hostname or ""
+    return [
+        origin
+        for origin in usable
+        if (host := urlsplit(origin).hostname or "") == rp_id or host.endswith("." + rp_id)
+    ]
 
 
 class AdminSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings):
