@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn.helpers import WebAuthnHelper
 from django_otp_webauthn.models import WebAuthnCredential
@@ -67,7 +68,7 @@ class PanelWebAuthnHelper(WebAuthnHelper):  # type: ignore[misc]  # the library 
 
     def create_credential(self, *args: Any, **kwargs: Any) -> WebAuthnCredential:
         device: WebAuthnCredential = super().create_credential(*args, **kwargs)
-        name = str(self.request.session.get(KEY_NAME_SESSION) or "") or gettext("Security key")
+        name = str(self.request.session.get(KEY_NAME_SESSION) or "") or _("Security key")
         device.name = name[:KEY_NAME_MAX]
         return device
 
@@ -80,6 +81,7 @@ class CompleteRegistrationView(CompleteCredentialRegistrationView):  # type: ign
         if response.status_code == 200:
             key = WebAuthnCredential.objects.get(pk=_response_id(response))
             self.request.session.pop(KEY_NAME_SESSION, None)
+            messages.success(self.request, _("Security key “%(name)s” added.") % {"name": key.name})
             audit.record_for(
                 self.request.user,
                 "security_key_added",
