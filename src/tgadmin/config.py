@@ -106,7 +106,9 @@ class AdminSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings
     )
     csrf_trusted_origins: CommaList = Field(
         default_factory=list,
-        description="Comma-separated origins (https://admin.example.com) trusted for CSRF.",
+        description="Comma-separated origins (https://admin.example.com) trusted for CSRF; "
+        "also where security keys work (WebAuthn: https://, or http://localhost in development; "
+        "the first such origin's host is the relying party). Without one, keys are not offered.",
     )
     admin_url_prefix: str = Field(
         default="admin/", description="URL prefix of the admin site, e.g. `admin/` or `ops/x1/`."
@@ -183,8 +185,8 @@ class AdminSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings
     )
     two_factor_required_for_admins: bool = Field(
         default=False,
-        description="Members of the `admins` group and superusers must set up and use a TOTP "
-        "authenticator to use the panel.",
+        description="Members of the `admins` group and superusers must set up and use a second "
+        "factor (a TOTP authenticator app or a security key) to use the panel.",
     )
 
     @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")
