@@ -13,6 +13,7 @@ browser's ``navigator.credentials``); this module only adapts it to the panel:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -121,8 +122,6 @@ class CompleteAuthenticationView(CompleteCredentialAuthenticationView):  # type:
 
 
 def _response_id(response: HttpResponse) -> int:
-    import json
-
     return int(json.loads(response.content)["id"])
 
 

@@ -133,7 +133,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
     # would let anyone add (and verify with) a factor of their own (the library agrees for keys).
     may_add = verified or (device is None and not keys)
     action = request.POST.get("action", "")
-    if request.method == "POST" and action in {"name_key", "remove_key"}:
+    if request.method == "POST" and action in {"name_key", "cancel_key", "remove_key"}:
         return _security_key_action(request, action, verified=verified)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -183,6 +183,9 @@ def _security_key_action(request: HttpRequest, action: str, *, verified: bool) -
     """Name a key about to be added, or remove one: both need a verified session, except the
     first second factor of a user who has none yet."""
     user = request.user
+    if action == "cancel_key":
+        request.session.pop(security_keys.KEY_NAME_SESSION, None)
+        return redirect("two_factor")
     has_factor = confirmed_device(user) is not None or security_keys.has_key(user)
     if not verified and (has_factor or action == "remove_key"):
         messages.error(request, _("Verify this session first."))

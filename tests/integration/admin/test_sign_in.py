@@ -332,6 +332,11 @@ def test_a_verified_user_removes_only_their_own_keys(db: None) -> None:
     removed = client.post(reverse("two_factor"), {"action": "remove_key", "key_id": str(mine.pk)})
     assert removed.status_code == 302
     assert not WebAuthnCredential.objects.filter(pk=mine.pk).exists()
+    # Naming a new key, then thinking better of it.
+    client.post(reverse("two_factor"), {"action": "name_key", "key_name": "  spare   key "})
+    assert "add it as “spare key”" in client.get(reverse("two_factor")).content.decode()
+    client.post(reverse("two_factor"), {"action": "cancel_key"})
+    assert 'id="id_key_name"' in client.get(reverse("two_factor")).content.decode()
     [row] = actions("security_key_removed")
     assert (row.admin_username, row.details) == (
         owner.username,
