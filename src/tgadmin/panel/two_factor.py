@@ -83,7 +83,10 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
         label=_("Authentication code"),
         required=False,
         max_length=12,
-        help_text=_("Only if you set up two-factor authentication."),
+        help_text=_(
+            "Only if you set up an authenticator app. With a security key, leave it empty: "
+            "the key comes next."
+        ),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
         ),
