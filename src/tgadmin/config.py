@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -63,6 +64,25 @@ def secret_key_problem(key: str) -> str | None:
     return None
 
 
+def webauthn_origins(origins: list[str]) -> list[str]:
+    """The origins security keys can be used from: browsers allow WebAuthn on https:// and on
+    http://localhost only, and one relying party (the first such origin's host) covers its own
+    host and subdomains."""
+    usable = [
+        origin.rstrip("/")
+        for origin in origins
+        if origin.startswith("https://") or urlsplit(origin).hostname == "localhost"
+    ]
+    if not usable:
+        return []
+    rp_id = urlsplit(usable[0]).hostname or ""
+    return [
+        origin
+        for origin in usable
+        if (host := urlsplit(origin).hostname or "") == rp_id or host.endswith("." + rp_id)
+    ]
+
+
 class AdminSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings):
     """All settings of ``tgadmin``. Names are the environment variables, upper-cased."""
 
@@ -86,7 +106,9 @@ class AdminSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings
     )
     csrf_trusted_origins: CommaList = Field(
         default_factory=list,
-        description="Comma-separated origins (https://admin.example.com) trusted for CSRF.",
+        description="Comma-separated origins (https://admin.example.com) trusted for CSRF; "
+        "also where security keys work (WebAuthn: https://, or http://localhost in development; "
+        "the first such origin's host is the relying party). Without one, keys are not offered.",
     )
     admin_url_prefix: str = Field(
         default="admin/", description="URL prefix of the admin site, e.g. `admin/` or `ops/x1/`."
@@ -163,8 +185,8 @@ class AdminSettings(FileSecretsSettings, LoggingSettings, ErrorReportingSettings
     )
     two_factor_required_for_admins: bool = Field(
         default=False,
-        description="Members of the `admins` group and superusers must set up and use a TOTP "
-        "authenticator to use the panel.",
+        description="Members of the `admins` group and superusers must set up and use a second "
+        "factor (a TOTP authenticator app or a security key) to use the panel.",
     )
 
     @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")

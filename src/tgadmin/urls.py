@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from tgadmin.panel import security_keys
 from tgadmin.panel.health import healthz, readyz
 from tgadmin.panel.metrics import metrics_view
 from tgadmin.panel.two_factor import two_factor_view
@@ -15,6 +16,10 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path(f"{settings.ADMIN_URL_PREFIX}inbox/", include("tgadmin.panel.inbox.urls")),
+    path(
+        f"{settings.ADMIN_URL_PREFIX}two-factor/keys/",
+        include((security_keys.urlpatterns, "otp_webauthn")),
+    ),
     path(
         f"{settings.ADMIN_URL_PREFIX}two-factor/",
         admin.site.admin_view(two_factor_view),

@@ -382,6 +382,17 @@ def test_the_dev_values_need_the_sandbox(tools: Tools) -> None:
         "admin-database-url", "backup-database-url", "bot-database-url", "database-url",
         "django-secret-key", "telegram-bot-token", "webhook-secret",
     ]  # fmt: skip
+    # Django's DEBUG (which the dev values' django-insecure- key needs) is refused there too.
+    assert "config.admin.debug: development only (Django DEBUG); not with the real Telegram" in err
+
+
+def test_django_debug_is_refused_with_the_real_telegram(tools: Tools) -> None:
+    tls = "ingress.tls[0].hosts[0]=bot.example.com"
+    code, out = template(tools, tls, *ALL_SECRETS)
+    assert code == 0, out
+    code, err = template(tools, tls, *ALL_SECRETS, "config.admin.debug=true")
+    assert code != 0
+    assert "config.admin.debug: development only (Django DEBUG)" in err
 
 
 def test_the_pod_grace_period_must_cover_the_pause_the_drain_and_the_grace(tools: Tools) -> None:

@@ -437,3 +437,33 @@ def test_environment_shape(target: Target, objects: list[Obj]) -> None:
         for b in schedules
         for _, c in containers(b["spec"]["jobTemplate"]["spec"]["template"]["spec"])
     ) == [("tgbot-admin", "tgadmin purge-messages"), ("tgbot-backup", "backup")]
+
+
+def test_a_dev_django_key_is_marked_insecure_and_runs_only_with_debug(
+    objects: list[Obj], target: Target
+) -> None:
+    """The dev secrets' Django key starts with django-insecure-, so the admin's own check refuses
+    it anywhere DEBUG is off; the dev deployments turn DEBUG on, staging and prod never do."""
+    import base64
+
+    from tgadmin.config import secret_key_problem
+
+    keys = []
+    for secret in by_kind(objects, "Secret"):
+        if "django-secret-key" in secret.get("data", {}):
+            keys.append(base64.b64decode(secret["data"]["django-secret-key"]).decode())
+        if "django-secret-key" in secret.get("stringData", {}):
+            keys.append(secret["stringData"]["django-secret-key"])
+    admin = app_deployments(objects)["admin"]
+    [(_, container)] = [c for c in containers(admin["spec"]["template"]["spec"]) if c[0] == "main"]
+    debug = env_of(container, objects).get("DEBUG", "false")
+    if target.env == "dev":
+        [key] = keys  # the placeholder the component or the chart's dev mode makes
+        assert key.startswith("django-insecure-")
+        assert (
+            secret_key_problem(key) == "is Django's generated development key; generate a new one"
+        )
+        assert debug == "true"
+    else:
+        assert keys == []  # the operator's Secret
+        assert debug != "true"

@@ -208,6 +208,7 @@ database (tgbot.databaseEnv, tgbot.adminMigrateEnv). */}}
 - {name: CSRF_TRUSTED_ORIGINS, value: {{ default (printf "https://%s" $host) .Values.config.admin.csrfTrustedOrigins | quote }}}
 - {name: ADMIN_URL_PREFIX, value: {{ .Values.config.admin.urlPrefix | quote }}}
 - {name: BEHIND_TLS, value: {{ .Values.config.admin.behindTls | toString | quote }}}
+- {name: DEBUG, value: {{ .Values.config.admin.debug | toString | quote }}}
 - {name: LOGIN_FAILURE_LIMIT, value: {{ .Values.config.admin.loginFailureLimit | toString | quote }}}
 - {name: LOGIN_LOCKOUT_MINUTES, value: {{ .Values.config.admin.loginLockoutMinutes | toString | quote }}}
 - {name: SESSION_IDLE_TIMEOUT, value: {{ .Values.config.admin.sessionIdleTimeout | toString | quote }}}
@@ -399,6 +400,9 @@ and upgrade on a cluster; `helm template` sees none). */ -}}
 {{- $msgs = append $msgs (printf "secrets: development placeholders in %s while sandbox.enabled is false (the real Telegram): set real secrets, or enable the sandbox" .) -}}
 {{- end -}}
 {{- end -}}
+{{- if and .Values.config.admin.debug (not .Values.sandbox.enabled) -}}
+{{- $msgs = append $msgs "config.admin.debug: development only (Django DEBUG); not with the real Telegram (sandbox.enabled is false)" -}}
+{{- end -}}
 {{- if and .Values.bot.hpa.enabled (gt (int .Values.bot.hpa.minReplicas) (int .Values.bot.hpa.maxReplicas)) -}}
 {{- $msgs = append $msgs "bot.hpa: minReplicas exceeds maxReplicas" -}}
 {{- end -}}
@@ -467,7 +471,7 @@ database-url: {{ default (printf "postgresql://tgbot:%s@%s-postgres:5432/tgbot" 
 redis-url: {{ default (printf "redis://%s-redis:6379/0" $fullname) $s.redisUrl | quote }}
 telegram-bot-token: {{ default "123456:dev-sandbox-token" $s.telegramBotToken | quote }}
 webhook-secret: {{ default "dev-webhook-secret" $s.webhookSecret | quote }}
-django-secret-key: {{ default "dev-only-django-secret-key-0123456789abcdefghijklmnopqrstuvwxyz" $s.djangoSecretKey | quote }}
+django-secret-key: {{ default "django-insecure-dev-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz" $s.djangoSecretKey | quote }}
 {{- else }}
 database-url: {{ $s.databaseUrl | quote }}
 {{- if $s.perServiceDatabaseUrls }}
@@ -501,7 +505,7 @@ backup-s3-secret-access-key: {{ $s.backupS3SecretAccessKey | quote }}
 chart's dev defaults (values, or passwords inside URLs). */}}
 {{- define "tgbot.devPlaceholders" -}}
 values: ["123456:dev-sandbox-token", "123456789:sandbox-development-token", "dev-webhook-secret",
-  "dev-only-django-secret-key-0123456789abcdefghijklmnopqrstuvwxyz", "admin-dev-password",
+  "django-insecure-dev-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz", "admin-dev-password",
   "dev-placeholder", "dev-unused", "change-me", "changeme", "changethis"]
 prefixes: ["django-insecure"]
 passwords: ["tgbot-dev", "tgbot-bot-dev", "tgbot-admin-dev", "tgbot-backup-dev", "dev-redis-password"]

@@ -1,10 +1,14 @@
-"""Two-factor authentication (django-otp's TOTP devices) for the panel.
+"""Two-factor authentication for the panel: django-otp's TOTP devices and security keys
+(WebAuthn, :mod:`tgadmin.panel.security_keys`).
 
 - The sign-in form asks for a code from an authenticator app; it is required from users who set
-  one up, and a wrong code counts as a failed sign-in (lockout, audit).
-- ``/<admin>/two-factor/`` lets every user set up or remove their authenticator.
+  one up and have no security key, and a wrong code counts as a failed sign-in (lockout, audit).
+  A user with a security key may leave it empty: the password opens a session that reaches only
+  ``/<admin>/two-factor/`` until the key (or a code) verifies it.
+- ``/<admin>/two-factor/`` lets every user set up or remove their authenticator, and add (named)
+  or remove security keys.
 - With ``TWO_FACTOR_REQUIRED_FOR_ADMINS``, members of the ``admins`` group and superusers reach no
-  other panel page until their session is verified with a code.
+  other panel page until their session is verified with a code or a key.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tgadmin.panel import audit
+from tgadmin.panel import audit, security_keys
 
 ADMINS_GROUP = "admins"
 DEVICE_NAME = "authenticator"
@@ -54,6 +58,18 @@ def check_code(device: TOTPDevice, code: str) -> bool:
     return bool(allowed) and bool(device.verify_token(code.strip()))
 
 
+def needs_verification(user: Any) -> bool:
+    """A signed-in session still waiting for its second factor: the user has a device, or must
+    have one, and the session is not verified with it yet."""
+    if not user.is_authenticated or user.is_verified():
+        return False
+    return (
+        must_use_two_factor(user)
+        or confirmed_device(user) is not None
+        or security_keys.has_key(user)
+    )
+
+
 def must_use_two_factor(user: Any) -> bool:
     if not settings.TWO_FACTOR_REQUIRED_FOR_ADMINS or not user.is_authenticated:
         return False
@@ -67,7 +83,10 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
         label=_("Authentication code"),
         required=False,
         max_length=12,
-        help_text=_("Only if you set up two-factor authentication."),
+        help_text=_(
+            "Only if you set up an authenticator app. With a security key, leave it empty: "
+            "the key comes next."
+        ),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
         ),
@@ -86,9 +105,11 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
         cleaned = super().clean()
         user = self.get_user()
         device = confirmed_device(user)
+        code = str(cleaned.get("otp_token") or "")
+        if not code and security_keys.has_key(user):
+            return cleaned  # unverified: the key verifies the session on the two-factor page
         if device is None:
             return cleaned
-        code = str(cleaned.get("otp_token") or "")
         if not code or not check_code(device, code):
             # Counted like a wrong password: axes locks out, the audit log records it.
             user_login_failed.send(
@@ -106,14 +127,21 @@ class CodeForm(forms.Form):
 
 
 def two_factor_view(request: HttpRequest) -> HttpResponse:
-    """Set up, verify or remove the signed-in user's authenticator."""
+    """Set up, verify or remove the signed-in user's authenticator and security keys."""
     user = request.user
     device = confirmed_device(user)
+    verified = bool(getattr(user, "is_verified", lambda: False)())
+    keys = security_keys.keys_of(user)
+    # A new second factor needs a verified session once any exists: otherwise a password alone
+    # would let anyone add (and verify with) a factor of their own (the library agrees for keys).
+    may_add = verified or (device is None and not keys)
+    action = request.POST.get("action", "")
+    if request.method == "POST" and action in {"name_key", "cancel_key", "remove_key"}:
+        return _security_key_action(request, action, verified=verified)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["otp_token"]
-        action = request.POST.get("action", "")
-        if device is None:
+        if device is None and may_add:
             pending = TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).first()
             if pending is not None and check_code(pending, code):
                 pending.confirmed = True
@@ -122,7 +150,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
                 audit.record_for(user, "two_factor_enabled", user)  # type: ignore[arg-type]
                 messages.success(request, _("Two-factor authentication is on."))
                 return redirect("admin:index")
-        elif check_code(device, code):
+        elif device is not None and check_code(device, code):
             if action == "remove":
                 device.delete()
                 audit.record_for(user, "two_factor_disabled", user)  # type: ignore[arg-type]
@@ -137,16 +165,47 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
         "title": _("Two-factor authentication"),
         "form": form,
         "device": device,
-        "verified": bool(getattr(user, "is_verified", lambda: False)()),
+        "verified": verified,
         "required": must_use_two_factor(user),
+        "keys": keys,
+        "keys_available": bool(settings.WEBAUTHN_ORIGINS),
+        "key_name": request.session.get(security_keys.KEY_NAME_SESSION, ""),
+        "key_name_max": security_keys.KEY_NAME_MAX,
+        "may_add": may_add,
     }
-    if device is None:
+    if device is None and may_add:
         pending, _created = TOTPDevice.objects.get_or_create(
             user_id=user.pk, confirmed=False, defaults={"name": DEVICE_NAME}
         )
         context["qr"] = segno.make(pending.config_url, error="m").svg_data_uri(scale=5)
         context["secret"] = _base32(pending)
     return TemplateResponse(request, "admin/two_factor.html", context)
+
+
+def _security_key_action(request: HttpRequest, action: str, *, verified: bool) -> HttpResponse:
+    """Name a key about to be added, or remove one: both need a verified session, except the
+    first second factor of a user who has none yet."""
+    user = request.user
+    if action == "cancel_key":
+        request.session.pop(security_keys.KEY_NAME_SESSION, None)
+        return redirect("two_factor")
+    has_factor = confirmed_device(user) is not None or security_keys.has_key(user)
+    if not verified and (has_factor or action == "remove_key"):
+        messages.error(request, _("Verify this session first."))
+        return redirect("two_factor")
+    if action == "name_key":
+        name = " ".join(request.POST.get("key_name", "").split())[: security_keys.KEY_NAME_MAX]
+        if not name:
+            messages.error(request, _("Give the key a name, so you can tell your keys apart."))
+            return redirect("two_factor")
+        request.session[security_keys.KEY_NAME_SESSION] = name
+        return redirect(reverse("two_factor") + "#security-keys")
+    removed = security_keys.remove_key(user, request.POST.get("key_id", ""))  # type: ignore[arg-type]
+    if removed is None:
+        messages.error(request, _("No such security key."))
+    else:
+        messages.success(request, _("Security key “%(name)s” removed.") % {"name": removed.name})
+    return redirect("two_factor")
 
 
 def _base32(device: TOTPDevice) -> str:
@@ -157,7 +216,9 @@ def _base32(device: TOTPDevice) -> str:
 
 
 class TwoFactorRequiredMiddleware:
-    """With TWO_FACTOR_REQUIRED_FOR_ADMINS: admins see only the two-factor page until verified."""
+    """A session waiting for its second factor (see :func:`needs_verification`) sees only the
+    two-factor page: users with a device until they verify, and, with
+    TWO_FACTOR_REQUIRED_FOR_ADMINS, admins until they set one up and verify."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -165,16 +226,18 @@ class TwoFactorRequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = request.user
         if (
-            settings.TWO_FACTOR_REQUIRED_FOR_ADMINS
-            and user.is_authenticated
+            user.is_authenticated
             and request.path.startswith("/" + settings.ADMIN_URL_PREFIX)
-            and not user.is_verified()  # type: ignore[attr-defined]
-            and request.path not in self._open_paths()
-            and must_use_two_factor(user)
+            and not self._is_open(request.path)
+            and needs_verification(user)
         ):
             return HttpResponseRedirect(reverse("two_factor"))
         return self.get_response(request)
 
     @staticmethod
-    def _open_paths() -> set[str]:
-        return {reverse("two_factor"), reverse("admin:logout"), reverse("admin:jsi18n")}
+    def _is_open(path: str) -> bool:
+        """The two-factor page with its security-key endpoints, sign-out, the admin's JS catalog."""
+        return path.startswith(reverse("two_factor")) or path in {
+            reverse("admin:logout"),
+            reverse("admin:jsi18n"),
+        }

@@ -9,10 +9,11 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 
-from tgadmin.config import ConfigError, settings_from_environment
+from tgadmin.config import ConfigError, settings_from_environment, webauthn_origins
 from tgadmin.dburl import database_settings
 from tgbot.texts_defaults import LANGUAGES as BOT_LANGUAGES
 
@@ -26,8 +27,6 @@ except ConfigError as exc:
 # Error reporting (Sentry) when SENTRY_DSN is set: unhandled errors and error log lines, with
 # message text, tokens and credentials scrubbed (tgbot.observability.scrub_event).
 if ENV.sentry_dsn is not None:
-    from urllib.parse import urlsplit
-
     from sentry_sdk.integrations.django import DjangoIntegration
 
     from tgbot.observability import configure_error_reporting
@@ -62,7 +61,13 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = ["axes", "csp", "django_otp", "django_otp.plugins.otp_totp"]
+THIRD_PARTY_APPS = [
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
+]
 LOCAL_APPS = ["tgadmin.panel", "tgadmin.panel.inbox"]
 # Local apps first: their templates override the admin's.
 INSTALLED_APPS = LOCAL_APPS + DJANGO_APPS + THIRD_PARTY_APPS
@@ -193,6 +198,20 @@ AXES_VERBOSE = False  # axes' own log lines would carry user names outside our J
 
 OTP_TOTP_ISSUER = "Telegram bot admin"
 TWO_FACTOR_REQUIRED_FOR_ADMINS = ENV.two_factor_required_for_admins
+
+# Security keys (django-otp-webauthn, tgadmin.panel.security_keys). The relying party is the
+# panel's own origin: the CSRF_TRUSTED_ORIGINS that browsers accept for WebAuthn (https://, or
+# http://localhost in development) sharing the first one's host. Without one, keys are not offered
+# (the two-factor page says why) and the library's checks for its settings are silenced.
+WEBAUTHN_ORIGINS = webauthn_origins(CSRF_TRUSTED_ORIGINS)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = WEBAUTHN_ORIGINS
+OTP_WEBAUTHN_RP_ID = urlsplit(WEBAUTHN_ORIGINS[0]).hostname if WEBAUTHN_ORIGINS else ""
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a key is the second factor, never the only one
+OTP_WEBAUTHN_HELPER_CLASS = "tgadmin.panel.security_keys.PanelWebAuthnHelper"
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "tgadmin.security_keys"
+SILENCED_SYSTEM_CHECKS = [] if WEBAUTHN_ORIGINS else ["otp_webauthn.E010", "otp_webauthn.E030"]
+LOGIN_REDIRECT_URL = f"/{ADMIN_URL_PREFIX}"  # where a verified key sends the browser
 
 MESSAGE_RETENTION_DAYS = ENV.message_retention_days  # tgadmin purge-messages
 

@@ -46,10 +46,15 @@ def fetch(url: str) -> tuple[int, str, dict[str, str]]:
 
 @contextmanager
 def running_panel(
-    env: dict[str, str], log_path: Path, *, config_module: bool = True, workers: int = 1
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    config_module: bool = True,
+    workers: int = 1,
+    port: int | None = None,
 ) -> Iterator[str]:
-    """Start gunicorn with ``env`` (PORT is chosen here); yield its base URL once healthy."""
-    port = free_port()
+    """Start gunicorn with ``env`` (on ``port``, or a free one); yield its base URL once healthy."""
+    port = port or free_port()
     env = {**env, "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
     command = gunicorn_command(config_module=config_module, port=port)
     with log_path.open("w") as log:

@@ -4,6 +4,7 @@ rules, idle sessions, the Content-Security-Policy, audited account changes, two 
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from tests.integration.admin import factories as f
 from tgadmin.panel import lockout
@@ -247,3 +249,104 @@ def test_admins_must_set_up_two_factor_when_required(db: None) -> None:
     assert TOTPDevice.objects.get(pk=pending.pk).confirmed is True
     assert client.get(reverse("admin:panel_telegramuser_changelist")).status_code == 200
     assert [row.admin_username for row in actions("two_factor_enabled")] == [admin_user.username]
+
+
+def security_key(user: User, name: str = "blue key") -> WebAuthnCredential:
+    """A registered key as the library stores it (the browser test registers real ones)."""
+    credential_id = secrets.token_bytes(32)
+    return WebAuthnCredential.objects.create(
+        user=user,
+        name=name,
+        credential_id=credential_id,
+        public_key=secrets.token_bytes(77),
+        sign_count=0,
+        confirmed=True,
+    )
+
+
+KEYS_ON = override_settings(
+    WEBAUTHN_ORIGINS=["https://testserver"],
+    OTP_WEBAUTHN_ALLOWED_ORIGINS=["https://testserver"],
+    OTP_WEBAUTHN_RP_ID="testserver",
+)
+
+
+@KEYS_ON
+def test_a_key_holder_signs_in_with_the_password_then_verifies(db: None) -> None:
+    """No enforcement needed: whoever has a second factor must use it. The password alone opens
+    only the two-factor page; a code (with both kinds) verifies at once."""
+    user = f.staff("operators")
+    security_key(user)
+    client = Client(REMOTE_ADDR="10.3.0.1")
+    signed_in = client.post(reverse("admin:login"), {"username": user.username, "password": "pw"})
+    assert signed_in.status_code == 302
+    blocked = client.get(reverse("admin:panel_telegramuser_changelist"))
+    assert blocked["Location"] == reverse("two_factor")
+    page = client.get(reverse("two_factor")).content.decode()
+    assert 'id="passkey-verification-placeholder"' in page
+    assert "otp_webauthn_auth.js" in page
+    assert client.get(reverse("otp_webauthn:js-i18n-catalog")).status_code == 200  # reachable
+
+    # With an authenticator as well, the code at sign-in verifies the session directly.
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    both = Client(REMOTE_ADDR="10.3.0.2")
+    response = both.post(
+        reverse("admin:login"),
+        {"username": user.username, "password": "pw", "otp_token": current_code(device)},
+    )
+    assert response.status_code == 302
+    assert both.get(reverse("admin:panel_telegramuser_changelist")).status_code == 200
+
+
+@KEYS_ON
+def test_an_unverified_session_cannot_add_or_remove_a_factor(db: None) -> None:
+    """The password alone must not buy a factor of the attacker's own, nor remove the owner's."""
+    user = f.staff("operators")
+    key = security_key(user)
+    client = Client(REMOTE_ADDR="10.3.0.3")
+    client.post(reverse("admin:login"), {"username": user.username, "password": "pw"})
+
+    page = client.get(reverse("two_factor")).content.decode()
+    assert "data:image/svg+xml" not in page  # no authenticator set-up offered
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    named = client.post(reverse("two_factor"), {"action": "name_key", "key_name": "mine"})
+    assert "Verify this session first." in client.get(named["Location"]).content.decode()
+    assert client.post(reverse("two_factor"), {"action": "remove_key", "key_id": str(key.pk)})
+    assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
+    # The library's registration refuses too (the session is not verified).
+    begin = client.post(reverse("otp_webauthn:credential-registration-begin"))
+    assert begin.status_code == 403
+    assert actions("security_key_removed") == []
+
+
+@KEYS_ON
+def test_a_verified_user_removes_only_their_own_keys(db: None) -> None:
+    owner, other = f.staff("operators"), f.staff("operators")
+    mine, theirs = security_key(owner, "mine"), security_key(other, "theirs")
+    client = f.client_for(owner)
+    session = client.session
+    session["otp_device_id"] = mine.persistent_id  # verified with the key (django_otp.login)
+    session.save()
+    client.post(reverse("two_factor"), {"action": "remove_key", "key_id": str(theirs.pk)})
+    assert WebAuthnCredential.objects.filter(pk=theirs.pk).exists()
+    removed = client.post(reverse("two_factor"), {"action": "remove_key", "key_id": str(mine.pk)})
+    assert removed.status_code == 302
+    assert not WebAuthnCredential.objects.filter(pk=mine.pk).exists()
+    # Naming a new key, then thinking better of it.
+    client.post(reverse("two_factor"), {"action": "name_key", "key_name": "  spare   key "})
+    assert "add it as “spare key”" in client.get(reverse("two_factor")).content.decode()
+    client.post(reverse("two_factor"), {"action": "cancel_key"})
+    assert 'id="id_key_name"' in client.get(reverse("two_factor")).content.decode()
+    [row] = actions("security_key_removed")
+    assert (row.admin_username, row.details) == (
+        owner.username,
+        {"name": "mine", "key_id": mine.pk},
+    )
+
+
+@override_settings(WEBAUTHN_ORIGINS=[])
+def test_without_a_usable_origin_keys_are_not_offered(db: None) -> None:
+    page = f.client_for(f.staff("operators")).get(reverse("two_factor")).content.decode()
+    assert "own https:// address in CSRF_TRUSTED_ORIGINS" in page
+    assert "otp_webauthn" not in page
+    assert "data:image/svg+xml" in page  # the authenticator app still is

@@ -122,6 +122,7 @@ def test_the_bot_reads_and_writes_its_tables_only(roles_db: dict[str, str]) -> N
         "SELECT * FROM auth_user",
         "SELECT * FROM django_session",
         "SELECT * FROM axes_accessattempt",
+        "SELECT * FROM django_otp_webauthn_webauthncredential",
         "SELECT * FROM django_later",
         AUDIT,
         "SELECT * FROM admin_audit_log",
@@ -145,6 +146,16 @@ def test_the_panel_writes_what_it_writes_and_only_appends_to_the_audit_log(
     assert allowed(panel, AUDIT)
     assert allowed(panel, "SELECT * FROM admin_audit_log")
     assert allowed(panel, "INSERT INTO django_later (note) VALUES ('later')")
+    # Security keys (django-otp-webauthn's tables): a user's handle, a key's counter, removal.
+    assert allowed(
+        panel,
+        "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email,"
+        " is_staff, is_active, date_joined) VALUES ('x', false, 'keyholder', '', '', '', true,"
+        " true, now()); INSERT INTO django_otp_webauthn_webauthnuserhandle (handle_hex, user_id)"
+        " SELECT md5('keyholder'), id FROM auth_user WHERE username = 'keyholder'",
+    )
+    assert allowed(panel, "UPDATE django_otp_webauthn_webauthncredential SET sign_count = 1")
+    assert allowed(panel, "DELETE FROM django_otp_webauthn_webauthncredential")
     for forbidden in (
         "UPDATE admin_audit_log SET action = 'nothing'",
         "DELETE FROM admin_audit_log",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tgadmin.config import AdminSettings, ConfigError, load_settings
+from tgadmin.config import AdminSettings, ConfigError, load_settings, webauthn_origins
 from tgadmin.dburl import database_settings
 
 GOOD_KEY = secrets.token_urlsafe(50)
@@ -120,3 +120,19 @@ def test_sign_in_hardening_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
     names = sorted(line.split(":")[1].strip() for line in caught.value.lines)
     assert names == ["LOGIN_FAILURE_LIMIT", "SESSION_IDLE_TIMEOUT"]
+
+
+def test_security_keys_use_the_origins_browsers_allow_under_one_relying_party() -> None:
+    # https:// anywhere, plain http only on localhost (a secure context); never an IP address.
+    assert webauthn_origins(["https://admin.example.com", "http://admin.example.com"]) == [
+        "https://admin.example.com"
+    ]
+    assert webauthn_origins(["http://localhost:8000", "http://127.0.0.1:8000"]) == [
+        "http://localhost:8000"
+    ]
+    # One relying party: the first origin's host, and its subdomains.
+    assert webauthn_origins(
+        ["https://example.com/", "https://ops.example.com", "https://other.org"]
+    ) == ["https://example.com", "https://ops.example.com"]
+    assert webauthn_origins(["http://127.0.0.1:8000"]) == []
+    assert webauthn_origins([]) == []

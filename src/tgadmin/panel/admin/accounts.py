@@ -16,6 +16,8 @@ from django.contrib.auth.models import Group, User
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django_otp_webauthn.admin import WebAuthnCredentialAdmin
+from django_otp_webauthn.models import WebAuthnCredential
 
 from tgadmin.panel import audit
 
@@ -84,3 +86,19 @@ class AuditedUserAdmin(AuditedAccountsMixin, UserAdmin):  # type: ignore[type-ar
 @admin.register(Group)
 class AuditedGroupAdmin(AuditedAccountsMixin, GroupAdmin):
     pass
+
+
+@admin.register(WebAuthnCredential)
+class SecurityKeyAdmin(WebAuthnCredentialAdmin):  # type: ignore[misc]  # the library is untyped
+    """Users' security keys (django-otp-webauthn's admin): an admin removes a lost one, audited.
+    Keys are added only in the browser, by their owner, on the two-factor page."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def log_deletions(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        for key in queryset:
+            audit.record_for(
+                request.user, "security_key_removed", key.user, {"name": key.name, "key_id": key.pk}
+            )
+        return super().log_deletions(request, queryset)
