@@ -35,7 +35,8 @@ class Conversation(Base):
             unique=True,
             postgresql_where=text("status = 'open'"),
         ),
-        Index("ix_conversations_status_last_activity", "status", "last_activity_at"),
+        # The lists by last activity within a status, ties broken by id (migration 0010).
+        Index("ix_conversations_status_last_activity_id", "status", "last_activity_at", "id"),
         Index("ix_conversations_last_activity", "last_activity_at"),
         # The operator inbox (tgadmin.panel.inbox): waiting ones oldest first, the other open ones
         # by their last message, an operator's own.
