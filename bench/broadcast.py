@@ -186,7 +186,7 @@ SELECT 30000000 + g, 'u',
        CASE WHEN g %% 11 = 0 THEN 'spring' END,
        now() - make_interval(secs => (g * 7919) %% (60 * 86400)),
        now() - make_interval(secs => (g * 104729) %% (365 * 86400))
-FROM generate_series(1, %s) g
+FROM generate_series(1, %s::bigint) g
 """
 _TAGS = """
 INSERT INTO user_tags (telegram_id, tag)
