@@ -27,6 +27,7 @@ Filter = Literal["waiting", "mine", "unassigned", "open", "closed"]
 FILTERS: tuple[Filter, ...] = ("waiting", "mine", "unassigned", "open", "closed")
 LIST_LIMIT = 50  # rows of the list: an operator works from the top
 THREAD_LIMIT = 200  # the newest messages shown on a conversation page
+TEXT_SEARCH_MIN = 3  # characters; pg_trgm indexes trigrams
 
 
 def waiting_count() -> int:
@@ -48,6 +49,8 @@ def search_condition(query: str) -> Q:
 
     Names and text are matched as two sets computed once (trigram indexes of migration 0008),
     not per listed conversation, so a search for a rare word stays fast over closed ones too.
+    Message text is searched from TEXT_SEARCH_MIN characters: a trigram index cannot narrow a
+    shorter substring, and the open page repeats its search every second.
     """
     if query.isdigit():
         return Q(user_id=int(query))
@@ -56,6 +59,8 @@ def search_condition(query: str) -> Q:
     users = TelegramUser.objects.filter(
         Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(username__iexact=query)
     ).values("telegram_id")
+    if len(query) < TEXT_SEARCH_MIN:
+        return Q(user_id__in=users)
     in_messages = Message.objects.filter(text__icontains=query).values("conversation_id")
     return Q(user_id__in=users) | Q(pk__in=in_messages)
 
